@@ -1,0 +1,103 @@
+/*
+ * futex32.c -- the single-flag 32-bit variant of the reference core (Qt's QSemaphore mode for
+ * platforms without 64-bit futex tricks): no waiter count, one "someone sleeps" flag.
+ *
+ *   bits 0-30  available tokens
+ *   bit  31    contended: set by a waiter before it sleeps
+ *
+ * Every waiter, whatever n it needs, sleeps on the whole word with the flag set in its expected
+ * value.  A release adds its tokens and clears the flag in ONE CAS, and if the flag was set it
+ * wakes ALL sleepers: with no waiter count it cannot know how many need waking, and waking only
+ * n is QTBUG-66875.  Woken waiters that still cannot proceed set the flag again and sleep.
+ */
+#include "semharness.h"
+
+#define TOKEN_MASK UINT32_C(0x7fffffff)
+#define CONTENDED UINT32_C(0x80000000)
+
+typedef struct {
+    semh_atomic32 word;
+} futex32_sem;
+
+SEMH_IMPLEMENTATION(futex32_sem, "32-bit single-flag variant: contended bit, wake all",
+                    SEMH_CAP_ALL);
+
+int semh_init(void *self, int32_t initial)
+{
+    futex32_sem *s = self;
+    if (initial < 0)
+        return -EINVAL;
+    semh_init32(&s->word, (uint32_t)initial);
+    return 0;
+}
+
+void semh_destroy(void *self) { (void)self; }
+
+int32_t semh_available(void *self)
+{
+    futex32_sem *s = self;
+    return (int32_t)(semh_load32(&s->word, SEMH_RELAXED) & TOKEN_MASK);
+}
+
+static bool take_if_enough(futex32_sem *s, uint32_t *cur, int32_t n)
+{
+    while ((*cur & TOKEN_MASK) >= (uint32_t)n) {
+        if (semh_cas32(&s->word, cur, *cur - (uint32_t)n, SEMH_ACQUIRE))
+            return true;
+    }
+    return false;
+}
+
+int semh_try_acquire(void *self, int32_t n, int64_t timeout_ns)
+{
+    futex32_sem *s = self;
+    if (n < 0)
+        return -EINVAL;
+    if (n == 0)
+        return 1;
+    uint32_t cur = semh_load32(&s->word, SEMH_RELAXED);
+    if (take_if_enough(s, &cur, n))
+        return 1;
+    if (timeout_ns == 0)
+        return 0;
+    int64_t deadline = semh_deadline_after(timeout_ns);
+    for (;;) {
+        if (take_if_enough(s, &cur, n))
+            return 1;
+        if (!(cur & CONTENDED)) {
+            if (!semh_cas32(&s->word, &cur, cur | CONTENDED, SEMH_RELAXED))
+                continue; /* the word moved: decide again */
+            cur |= CONTENDED;
+        }
+        int r = semh_futex_wait(semh_futex32(&s->word), cur, deadline);
+        cur = semh_load32(&s->word, SEMH_RELAXED);
+        if (r == -ETIMEDOUT)
+            return take_if_enough(s, &cur, n) ? 1 : 0; /* never fail while tokens are there */
+    }
+}
+
+int semh_acquire(void *self, int32_t n)
+{
+    int r = semh_try_acquire(self, n, -1);
+    return r == 1 ? 0 : r == 0 ? -EINTR : r;
+}
+
+int semh_release(void *self, int32_t n)
+{
+    futex32_sem *s = self;
+    if (n < 0)
+        return -EINVAL;
+    if (n == 0)
+        return 0;
+    uint32_t cur = semh_load32(&s->word, SEMH_RELAXED);
+    uint32_t next;
+    do {
+        if ((uint32_t)n > TOKEN_MASK - (cur & TOKEN_MASK))
+            return -EOVERFLOW;
+        next = (cur & TOKEN_MASK) + (uint32_t)n;
+    } while (!semh_cas32(&s->word, &cur, next, SEMH_RELEASE));
+    /* Only the wake may follow the CAS: the semaphore may be destroyed by now. */
+    if (cur & CONTENDED)
+        semh_futex_wake(semh_futex32(&s->word), SEMH_WAKE_ALL);
+    return 0;
+}

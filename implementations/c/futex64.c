@@ -1,0 +1,149 @@
+/*
+ * futex64.c -- the reference futex/atomic semaphore: the design of Qt's QSemaphore (64-bit
+ * futex mode), written from scratch and made stricter.
+ *
+ * One 64-bit word holds everything:
+ *   bits  0-30  available tokens ("low half")
+ *   bits 32-62  tokens + registered waiters ("high half"); the token count is mirrored here so
+ *               that every release changes the word multi-token waiters sleep on
+ *   bit  63     "wake all": set only by a waiter for more than one token before it sleeps
+ *
+ * Single-token waiters sleep on the low half; it only changes when tokens move, and a waiter
+ * sleeps only when it saw 0 tokens, so every release that could satisfy it changes the word.
+ * Multi-token waiters sleep on the high half with bit 63 set; a release always changes the
+ * high half (adds n and clears bit 63), so a waiter can never sleep through a release.
+ *
+ * Stricter than Qt: negative n and overflow are errors in every build, waits use an absolute
+ * CLOCK_MONOTONIC deadline computed once, and a timed-out waiter still takes tokens that are
+ * there when it deregisters (a timed wait never fails while it could succeed).
+ */
+#include "semharness.h"
+
+#define LOW_MASK UINT64_C(0x7fffffff)
+#define HIGH_ONE (UINT64_C(1) << 32)
+#define WAKE_ALL_BIT (UINT64_C(1) << 63)
+#define TOKEN_MAX INT32_MAX
+
+typedef struct {
+    semh_atomic64 word;
+} futex64_sem;
+
+SEMH_IMPLEMENTATION(futex64_sem, "reference futex core: 64-bit word, mirrored token count",
+                    SEMH_CAP_ALL);
+
+static inline uint64_t tokens(uint64_t w) { return w & LOW_MASK; }
+static inline uint64_t high_count(uint64_t w) { return (w >> 32) & LOW_MASK; }
+static inline uint64_t both_halves(int32_t n) { return (uint64_t)n | ((uint64_t)n << 32); }
+
+int semh_init(void *self, int32_t initial)
+{
+    futex64_sem *s = self;
+    if (initial < 0)
+        return -EINVAL;
+    semh_init64(&s->word, both_halves(initial));
+    return 0;
+}
+
+void semh_destroy(void *self) { (void)self; }
+
+int32_t semh_available(void *self)
+{
+    futex64_sem *s = self;
+    return (int32_t)tokens(semh_load64(&s->word, SEMH_RELAXED));
+}
+
+/* Takes n tokens if there are enough: one CAS subtracting n from both halves (and `extra`). */
+static bool take_if_enough(futex64_sem *s, uint64_t *cur, int32_t n, uint64_t extra)
+{
+    while (tokens(*cur) >= (uint64_t)n) {
+        if (semh_cas64(&s->word, cur, *cur - both_halves(n) - extra, SEMH_ACQUIRE))
+            return true;
+    }
+    return false;
+}
+
+/* Leaves the waiter count: takes the tokens instead if they are there now.  1 or 0. */
+static int deregister(futex64_sem *s, int32_t n)
+{
+    uint64_t cur = semh_load64(&s->word, SEMH_RELAXED);
+    for (;;) {
+        if (take_if_enough(s, &cur, n, HIGH_ONE))
+            return 1;
+        if (semh_cas64(&s->word, &cur, cur - HIGH_ONE, SEMH_RELAXED))
+            return 0;
+    }
+}
+
+int semh_try_acquire(void *self, int32_t n, int64_t timeout_ns)
+{
+    futex64_sem *s = self;
+    if (n < 0)
+        return -EINVAL;
+    if (n == 0)
+        return 1;
+    uint64_t cur = semh_load64(&s->word, SEMH_RELAXED);
+    if (take_if_enough(s, &cur, n, 0))
+        return 1;
+    if (timeout_ns == 0)
+        return 0;
+    int64_t deadline = semh_deadline_after(timeout_ns);
+
+    /* Register as a waiter: the high half counts us until we take tokens or leave. */
+    do {
+        if (high_count(cur) == LOW_MASK)
+            return -EOVERFLOW;
+    } while (!semh_cas64(&s->word, &cur, cur + HIGH_ONE, SEMH_RELAXED));
+    cur += HIGH_ONE;
+
+    for (;;) {
+        /* A successful take also deregisters us (the extra HIGH_ONE). */
+        if (take_if_enough(s, &cur, n, HIGH_ONE))
+            return 1;
+        int r;
+        if (n == 1) {
+            r = semh_futex_wait(semh_futex_low(&s->word), (uint32_t)cur, deadline);
+        } else {
+            if (!(cur & WAKE_ALL_BIT)) {
+                if (!semh_cas64(&s->word, &cur, cur | WAKE_ALL_BIT, SEMH_RELAXED))
+                    continue; /* the word moved: decide again on the value we now hold */
+                cur |= WAKE_ALL_BIT;
+            }
+            r = semh_futex_wait(semh_futex_high(&s->word), (uint32_t)(cur >> 32), deadline);
+        }
+        /* Woken, spurious, EAGAIN or EINTR: re-check.  Only a real timeout ends the wait. */
+        if (r == -ETIMEDOUT)
+            return deregister(s, n);
+        cur = semh_load64(&s->word, SEMH_RELAXED);
+    }
+}
+
+int semh_acquire(void *self, int32_t n)
+{
+    int r = semh_try_acquire(self, n, -1);
+    return r == 1 ? 0 : r == 0 ? -EINTR : r;
+}
+
+int semh_release(void *self, int32_t n)
+{
+    futex64_sem *s = self;
+    if (n < 0)
+        return -EINVAL;
+    if (n == 0)
+        return 0;
+    uint64_t cur = semh_load64(&s->word, SEMH_RELAXED);
+    uint64_t next;
+    do {
+        if ((uint64_t)n > TOKEN_MAX - tokens(cur) || (uint64_t)n > TOKEN_MAX - high_count(cur))
+            return -EOVERFLOW;
+        next = (cur & ~WAKE_ALL_BIT) + both_halves(n);
+    } while (!semh_cas64(&s->word, &cur, next, SEMH_RELEASE));
+
+    /* After the CAS the semaphore may already be destroyed: only the wakes may follow, and they
+     * touch no memory of ours (a futex wake on a stale address finds no waiters). */
+    if (high_count(cur) > tokens(cur)) {
+        semh_futex_wake(semh_futex_low(&s->word), n);
+        if (cur & WAKE_ALL_BIT)
+            semh_futex_wake(semh_futex_high(&s->word), SEMH_WAKE_ALL);
+    }
+    return 0;
+}
