@@ -1,0 +1,70 @@
+"""The textbook multi-token semaphore: a count guarded by a Condition.
+
+Written only with ``threading`` primitives and ``time.monotonic()`` so that the model checker
+can run it unmodified.  Three details make it correct where many hand-written ones are not:
+every wait is in a ``while`` loop (a woken waiter re-checks the count -- other threads may have
+barged in), release uses ``notify_all`` (waiters need different counts, so waking one could wake
+the wrong one), and a timed wait recomputes its remaining time from a deadline fixed at the call
+and re-checks the count before giving up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ..contract import MAX_COUNT, check_n, check_timeout
+
+
+def check_initial(initial: object) -> int:
+    """Validates a constructor's initial count (shared by the Python implementations)."""
+    if not isinstance(initial, int):
+        raise TypeError(f"initial count must be an int, not {type(initial).__name__}")
+    if initial < 0:
+        raise ValueError("initial count must be >= 0")
+    if initial > MAX_COUNT:
+        raise OverflowError("initial count exceeds 2**31 - 1")
+    return initial
+
+
+class ConditionSemaphore:
+    """A counting semaphore taking and giving any number of tokens, with timeouts."""
+
+    def __init__(self, initial: int = 0) -> None:
+        self._count = check_initial(initial)
+        self._cond = threading.Condition(threading.Lock())
+
+    def acquire(self, n: int = 1) -> None:
+        self.try_acquire(n, None)
+
+    def try_acquire(self, n: int = 1, timeout: float | None = 0.0) -> bool:
+        n = check_n(n)
+        timeout = check_timeout(timeout)
+        if n == 0:
+            return True
+        with self._cond:
+            if timeout is None:
+                while self._count < n:
+                    self._cond.wait()
+            else:
+                deadline = time.monotonic() + timeout
+                while self._count < n:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._cond.wait(remaining)
+            self._count -= n
+            return True
+
+    def release(self, n: int = 1) -> None:
+        n = check_n(n)
+        if n == 0:
+            return
+        with self._cond:
+            if n > MAX_COUNT - self._count:
+                raise OverflowError("count would exceed 2**31 - 1")
+            self._count += n
+            self._cond.notify_all()
+
+    def available(self) -> int:
+        return self._count
