@@ -4,8 +4,10 @@
  *
  * One 64-bit word holds everything:
  *   bits  0-30  available tokens ("low half")
- *   bits 32-62  tokens + registered waiters ("high half"); the token count is mirrored here so
- *               that every release changes the word multi-token waiters sleep on
+ *   bits 32-62  tokens + registered waiters, modulo 2^31 ("high half"); the token count is
+ *               mirrored here so that every release changes the word multi-token waiters
+ *               sleep on.  The waiter count is the difference of the halves (mod 2^31), so a
+ *               count near 2^31 - 1 with waiters registered never overflows into bit 63.
  *   bit  63     "wake all": set only by a waiter for more than one token before it sleeps
  *
  * Single-token waiters sleep on the low half; it only changes when tokens move, and a waiter
@@ -20,7 +22,6 @@
 #include "semharness.h"
 
 #define LOW_MASK UINT64_C(0x7fffffff)
-#define HIGH_ONE (UINT64_C(1) << 32)
 #define WAKE_ALL_BIT (UINT64_C(1) << 63)
 #define TOKEN_MAX INT32_MAX
 
@@ -33,14 +34,20 @@ SEMH_IMPLEMENTATION(futex64_sem, "reference futex core: 64-bit word, mirrored to
 
 static inline uint64_t tokens(uint64_t w) { return w & LOW_MASK; }
 static inline uint64_t high_count(uint64_t w) { return (w >> 32) & LOW_MASK; }
-static inline uint64_t both_halves(int32_t n) { return (uint64_t)n | ((uint64_t)n << 32); }
+static inline uint64_t waiters(uint64_t w) { return (high_count(w) - tokens(w)) & LOW_MASK; }
+
+/* A word from its parts; the high half wraps modulo 2^31 and never touches bit 63. */
+static inline uint64_t make_word(uint64_t flag, uint64_t high, uint64_t low)
+{
+    return flag | ((high & LOW_MASK) << 32) | (low & LOW_MASK);
+}
 
 int semh_init(void *self, int32_t initial)
 {
     futex64_sem *s = self;
     if (initial < 0)
         return -EINVAL;
-    semh_init64(&s->word, both_halves(initial));
+    semh_init64(&s->word, make_word(0, (uint64_t)initial, (uint64_t)initial));
     return 0;
 }
 
@@ -52,11 +59,14 @@ int32_t semh_available(void *self)
     return (int32_t)tokens(semh_load64(&s->word, SEMH_RELAXED));
 }
 
-/* Takes n tokens if there are enough: one CAS subtracting n from both halves (and `extra`). */
-static bool take_if_enough(futex64_sem *s, uint64_t *cur, int32_t n, uint64_t extra)
+/* Takes n tokens if there are enough: one CAS subtracting n from both halves, and `leaving`
+ * (0 or 1) more from the high half when the taker also deregisters as a waiter. */
+static bool take_if_enough(futex64_sem *s, uint64_t *cur, int32_t n, uint64_t leaving)
 {
     while (tokens(*cur) >= (uint64_t)n) {
-        if (semh_cas64(&s->word, cur, *cur - both_halves(n) - extra, SEMH_ACQUIRE))
+        uint64_t next = make_word(*cur & WAKE_ALL_BIT, high_count(*cur) - (uint64_t)n - leaving,
+                                  tokens(*cur) - (uint64_t)n);
+        if (semh_cas64(&s->word, cur, next, SEMH_ACQUIRE))
             return true;
     }
     return false;
@@ -67,9 +77,10 @@ static int deregister(futex64_sem *s, int32_t n)
 {
     uint64_t cur = semh_load64(&s->word, SEMH_RELAXED);
     for (;;) {
-        if (take_if_enough(s, &cur, n, HIGH_ONE))
+        if (take_if_enough(s, &cur, n, 1))
             return 1;
-        if (semh_cas64(&s->word, &cur, cur - HIGH_ONE, SEMH_RELAXED))
+        uint64_t next = make_word(cur & WAKE_ALL_BIT, high_count(cur) - 1, tokens(cur));
+        if (semh_cas64(&s->word, &cur, next, SEMH_RELAXED))
             return 0;
     }
 }
@@ -89,15 +100,17 @@ int semh_try_acquire(void *self, int32_t n, int64_t timeout_ns)
     int64_t deadline = semh_deadline_after(timeout_ns);
 
     /* Register as a waiter: the high half counts us until we take tokens or leave. */
+    uint64_t next;
     do {
-        if (high_count(cur) == LOW_MASK)
+        if (waiters(cur) == LOW_MASK)
             return -EOVERFLOW;
-    } while (!semh_cas64(&s->word, &cur, cur + HIGH_ONE, SEMH_RELAXED));
-    cur += HIGH_ONE;
+        next = make_word(cur & WAKE_ALL_BIT, high_count(cur) + 1, tokens(cur));
+    } while (!semh_cas64(&s->word, &cur, next, SEMH_RELAXED));
+    cur = next;
 
     for (;;) {
-        /* A successful take also deregisters us (the extra HIGH_ONE). */
-        if (take_if_enough(s, &cur, n, HIGH_ONE))
+        /* A successful take also deregisters us. */
+        if (take_if_enough(s, &cur, n, 1))
             return 1;
         int r;
         if (n == 1) {
@@ -110,8 +123,10 @@ int semh_try_acquire(void *self, int32_t n, int64_t timeout_ns)
             }
             r = semh_futex_wait(semh_futex_high(&s->word), (uint32_t)(cur >> 32), deadline);
         }
-        /* Woken, spurious, EAGAIN or EINTR: re-check.  Only a real timeout ends the wait. */
-        if (r == -ETIMEDOUT)
+        /* Woken, spurious, EAGAIN or EINTR: re-check.  Only the deadline ends the wait -- and
+         * it is read from the clock too, because while other threads keep changing the word
+         * every wait returns EAGAIN before the kernel ever looks at the deadline. */
+        if (r == -ETIMEDOUT || (deadline >= 0 && semh_now_ns() >= deadline))
             return deregister(s, n);
         cur = semh_load64(&s->word, SEMH_RELAXED);
     }
@@ -133,14 +148,14 @@ int semh_release(void *self, int32_t n)
     uint64_t cur = semh_load64(&s->word, SEMH_RELAXED);
     uint64_t next;
     do {
-        if ((uint64_t)n > TOKEN_MAX - tokens(cur) || (uint64_t)n > TOKEN_MAX - high_count(cur))
+        if ((uint64_t)n > TOKEN_MAX - tokens(cur))
             return -EOVERFLOW;
-        next = (cur & ~WAKE_ALL_BIT) + both_halves(n);
+        next = make_word(0, high_count(cur) + (uint64_t)n, tokens(cur) + (uint64_t)n);
     } while (!semh_cas64(&s->word, &cur, next, SEMH_RELEASE));
 
     /* After the CAS the semaphore may already be destroyed: only the wakes may follow, and they
      * touch no memory of ours (a futex wake on a stale address finds no waiters). */
-    if (high_count(cur) > tokens(cur)) {
+    if (waiters(cur) > 0) {
         semh_futex_wake(semh_futex_low(&s->word), n);
         if (cur & WAKE_ALL_BIT)
             semh_futex_wake(semh_futex_high(&s->word), SEMH_WAKE_ALL);
