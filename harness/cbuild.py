@@ -67,8 +67,8 @@ def _run_compiler(args: list[str], source: Path) -> None:
     proc = subprocess.run(args, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         message = (proc.stderr or proc.stdout).strip().splitlines()
-        first = next((line for line in message if "error" in line), message[0] if message else "")
-        raise CompileError(f"{source} does not compile: {first.strip()}", details="\n".join(message))
+        first = next((ln for ln in message if "error" in ln), message[0] if message else "")
+        raise CompileError(f"{source} does not compile: {first.strip()}", "\n".join(message))
 
 
 def _source_text(source: Path) -> bytes:

@@ -34,8 +34,7 @@ def _build(sources: list[Path], out: Path) -> Path:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         pytest.fail(
-            f"build failed (exit {proc.returncode}): {' '.join(cmd)}\n"
-            f"{proc.stdout}{proc.stderr}"
+            f"build failed (exit {proc.returncode}): {' '.join(cmd)}\n{proc.stdout}{proc.stderr}"
         )
     return out
 
@@ -56,9 +55,7 @@ def test_native_suite(impl: str, tmp_path: Path) -> None:
 
 def test_bench_pair(tmp_path: Path) -> None:
     exe = _build([BENCH_C, IMPLS / "futex64.c"], tmp_path / "bench_pair_futex64")
-    proc = subprocess.run(
-        [str(exe), "100000", "1"], capture_output=True, text=True, timeout=120
-    )
+    proc = subprocess.run([str(exe), "100000", "1"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1, proc.stdout

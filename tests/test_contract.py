@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import pytest
 
@@ -28,7 +29,7 @@ def test_capabilities_of_accepts_dataclass_dict_or_nothing() -> None:
         semharness_capabilities = Capabilities(timeouts=False)
 
     class B:
-        semharness_capabilities = {"overflow_check": False}
+        semharness_capabilities: ClassVar[dict[str, bool]] = {"overflow_check": False}
 
     class C:
         pass

@@ -53,7 +53,7 @@ def test_builtins_are_listed_with_kind_and_capabilities() -> None:
 
 
 def test_unknown_name_lists_the_known_ones() -> None:
-    with pytest.raises(UsageError, match="unknown implementation 'nope'.*futex64"):
+    with pytest.raises(UsageError, match=r"unknown implementation 'nope'.*futex64"):
         resolve("nope")
 
 
@@ -64,9 +64,9 @@ def test_file_py_class(tmp_path: Path) -> None:
     assert impl.name == "Mine" and impl.description == "My semaphore."
     assert not impl.capabilities.multi_acquire and impl.capabilities.timeouts
     assert impl.create(4).available() == 4
-    with pytest.raises(UsageError, match="has no class Other"):
+    with pytest.raises(UsageError, match=r"has no class Other"):
         resolve(f"{path}:Other")
-    with pytest.raises(UsageError, match="no such file"):
+    with pytest.raises(UsageError, match=r"no such file"):
         resolve(f"{tmp_path / 'missing.py'}:Mine")
 
 
@@ -74,7 +74,7 @@ def test_module_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "mysems.py").write_text(GOOD_PY)
     monkeypatch.syspath_prepend(str(tmp_path))
     assert resolve("mysems:Mine").create(1).available() == 1
-    with pytest.raises(UsageError, match="cannot import module"):
+    with pytest.raises(UsageError, match=r"cannot import module"):
         resolve("no_such_module_xyz:Mine")
     sys.modules.pop("mysems", None)
 
@@ -82,14 +82,14 @@ def test_module_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_class_missing_methods_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "bad.py"
     path.write_text("class Half:\n    def acquire(self, n=1): pass\n")
-    with pytest.raises(UsageError, match="lacks try_acquire, release, available"):
+    with pytest.raises(UsageError, match=r"lacks try_acquire, release, available"):
         resolve(f"{path}:Half")
 
 
 def test_bad_capability_declaration_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "caps.py"
     path.write_text(GOOD_PY.replace('{"multi_acquire": False}', '{"teleport": True}'))
-    with pytest.raises(UsageError, match="unknown capabilities"):
+    with pytest.raises(UsageError, match=r"unknown capabilities"):
         resolve(f"{path}:Mine")
 
 
@@ -108,9 +108,9 @@ def test_entry_point(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
     monkeypatch.setattr(importlib.metadata, "entry_points", fake_entry_points)
     assert resolve("mine").create(3).available() == 3
-    with pytest.raises(UsageError, match="entry point broken .* failed to load"):
+    with pytest.raises(UsageError, match=r"entry point broken .* failed to load"):
         resolve("broken")
-    with pytest.raises(UsageError, match="known: .*mine"):
+    with pytest.raises(UsageError, match=r"known: .*mine"):
         resolve("nope")
 
 
@@ -133,13 +133,13 @@ def test_c_file_that_does_not_compile(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("SEMHARNESS_CACHE", str(tmp_path / "cache"))
     src = tmp_path / "broken.c"
     src.write_text('#include "semharness.h"\nint semh_init(void *self, int32_t n) { return x; }\n')
-    with pytest.raises(CompileError, match="does not compile: .*error.*'x' undeclared") as info:
+    with pytest.raises(CompileError, match=r"does not compile: .*error.*'x' undeclared") as info:
         resolve(str(src))
     assert "broken.c" in (info.value.details or "")
 
 
 def test_missing_c_file() -> None:
-    with pytest.raises(UsageError, match="no such C file"):
+    with pytest.raises(UsageError, match=r"no such C file"):
         resolve("does/not/exist.c")
 
 

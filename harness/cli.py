@@ -1,0 +1,190 @@
+"""The ``semharness`` command line.
+
+Exit codes (DESIGN.md): 0 pass, 1 violation found, 2 usage or bad input, 3 inconclusive.
+Bad input is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .contract import CAPABILITY_TEXT, Capabilities
+from .errors import EXIT_PASS, EXIT_USAGE, EXIT_VIOLATION, UsageError
+from .registry import Implementation, builtins, resolve
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _console(args: argparse.Namespace) -> Console:
+    """Tables go to stdout, or to stderr when stdout carries --json; wide when not a terminal."""
+    to_stderr = bool(getattr(args, "json", False))
+    stream = sys.stderr if to_stderr else sys.stdout
+    width = None if stream.isatty() else 160
+    return Console(stderr=to_stderr, highlight=False, width=width)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _implementations(names: Sequence[str]) -> list[Implementation]:
+    return [resolve(name) for name in names] if names else builtins()
+
+
+# ---- list ----
+
+
+def _capability_summary(caps: Capabilities) -> str:
+    lacking = [name for name, has in caps.flags().items() if not has]
+    return "all" if not lacking else "all but " + ", ".join(lacking)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .scenarios import all_scenarios
+
+    impls = _implementations(args.impl)
+    scenarios = all_scenarios()
+    if args.json:
+        _print_json(
+            {
+                "implementations": [
+                    {
+                        "name": i.name,
+                        "kind": i.kind,
+                        "description": i.description,
+                        "origin": i.origin,
+                        "source": i.source,
+                        "capabilities": i.capabilities.flags(),
+                    }
+                    for i in impls
+                ],
+                "scenarios": [
+                    {"name": s.name, "description": s.description, "needs": sorted(s.needs())}
+                    for s in scenarios
+                ],
+            }
+        )
+        return EXIT_PASS
+    console = _console(args)
+    table = Table(title="Implementations")
+    for column in ("name", "kind", "description", "capabilities"):
+        table.add_column(column)
+    for impl in impls:
+        caps = _capability_summary(impl.capabilities)
+        table.add_row(impl.name, impl.kind, impl.description, caps)
+    console.print(table)
+    console.print("Capabilities: " + "; ".join(f"{k}: {v}" for k, v in CAPABILITY_TEXT.items()))
+    table = Table(title="Scenarios")
+    for column in ("name", "needs", "description"):
+        table.add_column(column)
+    for scenario in scenarios:
+        table.add_row(scenario.name, ", ".join(sorted(scenario.needs())), scenario.description)
+    console.print(table)
+    return EXIT_PASS
+
+
+# ---- run ----
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .peer_run import run_peer_suite
+
+    impls = _implementations(args.impl)
+    report = run_peer_suite(impls, quick=args.quick, console=_console(args))
+    if args.json:
+        _print_json(report.to_json())
+    return EXIT_VIOLATION if report.failed else EXIT_PASS
+
+
+# ---- bench ----
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import BENCHMARKS
+
+    names = args.name or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        raise UsageError(f"unknown benchmark {unknown[0]!r}; known: {', '.join(BENCHMARKS)}")
+    console = _console(args)
+    results = []
+    for name in names:
+        with console.status(f"bench {name} ..."):
+            result = BENCHMARKS[name]()
+        results.append(result)
+        table = Table(title=f"bench {name}")
+        for column in ("figure", "value", "unit", "baseline", "ratio"):
+            table.add_column(column, no_wrap=True)
+        for f in result.figures:
+            ratio = f"{f.ratio:.2f}x" if f.ratio is not None else ""
+            table.add_row(f.name, f"{f.value:,.1f}", f.unit, f.baseline or "", ratio)
+        console.print(table)
+        for t in result.targets:
+            mark = "[green]met[/]" if t.met else "[red]NOT met[/]"
+            console.print(f"target: {t.text}: measured {t.measured:.2f} -> {mark}")
+        console.print("context: " + ", ".join(f"{k}={v}" for k, v in result.context.items()))
+    if args.json:
+        _print_json([r.to_json() for r in results])
+    return EXIT_PASS
+
+
+# ---- entry point ----
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="semharness",
+        description="Model checking and stress testing for semaphore implementations.",
+    )
+    parser.add_argument("--version", action="version", version=f"semharness {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    impl_help = "implementation: a built-in name, module:Class, path/file.py:Class or path/file.c"
+    p = sub.add_parser("list", help="implementations and scenarios")
+    p.add_argument("impl", nargs="*", help=impl_help)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="the main job: the peer suite over every implementation")
+    p.add_argument("impl", nargs="*", help=impl_help + " (default: every built-in)")
+    p.add_argument("--quick", action="store_true", help="shrink the long cases")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("bench", help="performance benchmarks, ours vs. a baseline")
+    p.add_argument("name", nargs="*", help="which benchmarks (default: all)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except UsageError as exc:
+        print(f"semharness: error: {exc}", file=sys.stderr)
+        if exc.details:
+            print(exc.details, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("semharness: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The command line: one-line errors with exit 2, list, run on a user's implementation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from semharness.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "semharness.cli", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_unknown_implementation_is_one_line_and_exit_2() -> None:
+    proc = run_cli("list", "nope")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+    assert "unknown implementation 'nope'" in proc.stderr and "futex64" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_option_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--no-such-option"]) == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+    assert main([]) == 2
+    assert main(["bench", "nope"]) == 2
+
+
+def test_c_file_that_does_not_compile_exits_2_with_compiler_message(tmp_path: Path) -> None:
+    src = tmp_path / "oops.c"
+    src.write_text('#include "semharness.h"\nint semh_init(void *s, int32_t n) { return y; }\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "semharness.cli", "list", str(src)],
+        capture_output=True,
+        text=True,
+        env={"SEMHARNESS_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 2
+    first = proc.stderr.splitlines()[0]
+    assert "oops.c does not compile" in first and "'y' undeclared" in first
+    assert "Traceback" not in proc.stderr
+
+
+def test_list_json_shows_kinds_capabilities_and_scenarios() -> None:
+    proc = run_cli("list", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    impls = {i["name"]: i for i in data["implementations"]}
+    assert impls["posix_sem"]["kind"] == "c"
+    assert impls["posix_sem"]["capabilities"]["multi_acquire"] is False
+    assert impls["threading"]["kind"] == "adapter"
+    names = {s["name"] for s in data["scenarios"]}
+    assert "badinput-overflow" in names and len(names) > 10
+
+
+def test_list_text_names_every_builtin() -> None:
+    proc = run_cli("list")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("futex64", "futex32", "posix_sem", "textbook", "threading", "multiprocessing"):
+        assert name in proc.stdout
+
+
+SLOW_FREE = textwrap.dedent(
+    '''
+    from semharness.implementations.textbook import ConditionSemaphore
+
+    class NoTimeouts(ConditionSemaphore):
+        """The textbook semaphore, declared without timed waits (keeps this test short)."""
+        semharness_capabilities = {"timeouts": False}
+
+    class Broken(NoTimeouts):
+        """Forgets to check for negative n in release."""
+        def release(self, n=1):
+            if n < 0:
+                self._count += n
+                return
+            super().release(n)
+    '''
+)
+
+
+def test_run_user_implementation_passes_and_broken_one_fails(tmp_path: Path) -> None:
+    path = tmp_path / "mine.py"
+    path.write_text(SLOW_FREE)
+    good = run_cli("run", f"{path}:NoTimeouts", "--quick", "--json")
+    assert good.returncode == 0, good.stdout + good.stderr
+    results = json.loads(good.stdout)["results"]["NoTimeouts"]
+    statuses = {r["scenario"]: r["status"] for r in results}
+    assert statuses["badinput-negative-n"] == "pass"
+    assert statuses["timeout-positive"] == "skip"
+    bad = run_cli("run", f"{path}:Broken", "--quick", "--json")
+    assert bad.returncode == 1
+    results = json.loads(bad.stdout)["results"]["Broken"]
+    failed = [r for r in results if r["status"] == "fail"]
+    assert [r["scenario"] for r in failed] == ["badinput-negative-n"]
+    assert "ValueError" in " ".join(failed[0]["messages"])
