@@ -94,15 +94,21 @@ def capabilities_of(obj: object) -> Capabilities:
     raise TypeError("semharness_capabilities must be a Capabilities or a dict of flags")
 
 
+def check_count(value: object, what: str = "n") -> int:
+    """Validates a token count (n, or an initial count) the way every built-in Python
+    implementation does: TypeError, ValueError below 0, OverflowError past 2**31 - 1."""
+    if not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{what} must be >= 0")
+    if value > MAX_COUNT:
+        raise OverflowError(f"{what} exceeds the maximum count 2**31 - 1")
+    return value
+
+
 def check_n(n: object) -> int:
-    """Validates a token count the way every built-in Python implementation does."""
-    if not isinstance(n, int):
-        raise TypeError(f"n must be an int, not {type(n).__name__}")
-    if n < 0:
-        raise ValueError("n must be >= 0")
-    if n > MAX_COUNT:
-        raise OverflowError("n exceeds the maximum count 2**31 - 1")
-    return n
+    """Validates the n of acquire, try_acquire and release."""
+    return check_count(n, "n")
 
 
 def check_timeout(timeout: object) -> float | None:

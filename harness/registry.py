@@ -79,8 +79,8 @@ def from_class(name: str, cls: Any, origin: str, kind: str = "python") -> Implem
         caps = capabilities_of(cls)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{origin}: {exc}") from exc
-    doc = (cls.__doc__ or "").strip().splitlines()
-    return Implementation(name, kind, doc[0] if doc else cls.__name__, caps, cls, origin=origin)
+    summary = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split()).replace("``", "")
+    return Implementation(name, kind, summary or cls.__name__, caps, cls, origin=origin)
 
 
 def _builtin_c(name: str) -> Implementation:

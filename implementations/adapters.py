@@ -14,8 +14,7 @@ import multiprocessing
 import threading
 import time
 
-from ..contract import MAX_COUNT, Capabilities, check_n, check_timeout
-from .textbook import check_initial
+from ..contract import MAX_COUNT, Capabilities, check_count, check_n, check_timeout
 
 
 class _OneTokenAdapter:
@@ -50,7 +49,7 @@ class ThreadingSemaphore(_OneTokenAdapter):
     wrapped = threading.Semaphore
 
     def __init__(self, initial: int = 0) -> None:
-        self._sem = self.wrapped(check_initial(initial))
+        self._sem = self.wrapped(check_count(initial, "initial count"))
 
     def _take_one(self, timeout: float | None) -> bool:
         if timeout == 0.0:
@@ -84,7 +83,7 @@ class MultiprocessingSemaphore(_OneTokenAdapter):
     semharness_capabilities = Capabilities(multi_acquire=False, atomic_release=False, model=False)
 
     def __init__(self, initial: int = 0) -> None:
-        self._sem = multiprocessing.Semaphore(check_initial(initial))
+        self._sem = multiprocessing.Semaphore(check_count(initial, "initial count"))
 
     def _take_one(self, timeout: float | None) -> bool:
         if timeout == 0.0:

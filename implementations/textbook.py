@@ -13,25 +13,14 @@ from __future__ import annotations
 import threading
 import time
 
-from ..contract import MAX_COUNT, check_n, check_timeout
-
-
-def check_initial(initial: object) -> int:
-    """Validates a constructor's initial count (shared by the Python implementations)."""
-    if not isinstance(initial, int):
-        raise TypeError(f"initial count must be an int, not {type(initial).__name__}")
-    if initial < 0:
-        raise ValueError("initial count must be >= 0")
-    if initial > MAX_COUNT:
-        raise OverflowError("initial count exceeds 2**31 - 1")
-    return initial
+from ..contract import MAX_COUNT, check_count, check_n, check_timeout
 
 
 class ConditionSemaphore:
     """A counting semaphore taking and giving any number of tokens, with timeouts."""
 
     def __init__(self, initial: int = 0) -> None:
-        self._count = check_initial(initial)
+        self._count = check_count(initial, "initial count")
         self._cond = threading.Condition(threading.Lock())
 
     def acquire(self, n: int = 1) -> None:

@@ -1,5 +1,5 @@
 """The peer suite: Qt's QSemaphore tests (qtbase tests/auto/corelib/thread/qsemaphore,
-tst_qsemaphore.cpp) as scenarios, case by case as /work/shared/PEER-SUITE.md states them.
+tst_qsemaphore.cpp) as scenarios, case by case as PEER-SUITE.md (shared/) states them.
 
 Every correct implementation must pass them all (or skip those it declares it cannot run), under
 real threads and under the model checker.  Where the Qt test sleeps to let threads block, the

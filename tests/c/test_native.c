@@ -618,7 +618,7 @@ struct loop_arg {
     void *s;
     int32_t n;
     int iterations;
-    atomic_int *in_cs; /* for sem(1): mutual exclusion check */
+    atomic_int *in_cs; /* mutual exclusion check: the two loopers never hold tokens together */
 };
 
 static void *acquire_release_loop(void *p)
@@ -635,44 +635,36 @@ static void *acquire_release_loop(void *p)
         int32_t avail = semh_available(a->s);
         /* Release before checking, so that a failure cannot leave the other thread stuck. */
         TCHECK_EQ(semh_release(a->s, a->n), 0);
-        TCHECK(inside == 0, "two threads hold the only token of sem(1)");
+        TCHECK(inside == 0, "both threads hold tokens at once");
         TCHECK(avail >= 0, "available() = %" PRId32 " is negative", avail);
     }
     return NULL;
 }
 
-/* tst_QSemaphore::acquire(a): sem(1), two threads 100x acquire() / release(). */
-static void test_acquire_a(void)
+/* Two threads loop acquire(n1) / acquire(n2) and release on sem(initial), where n1 + n2 >
+ * initial: they never hold tokens together, and the count ends where it began. */
+static void two_loopers(int32_t initial, int32_t n1, int32_t n2)
 {
-    void *s = sem_new(1);
+    void *s = sem_new(initial);
     CHECK(s != NULL, "init failed");
     atomic_int in_cs = 0;
-    struct loop_arg a = {s, 1, 100, &in_cs};
+    struct loop_arg a1 = {s, n1, 100, &in_cs}, a2 = {s, n2, 100, &in_cs};
     pthread_t t1, t2;
-    spawn(&t1, acquire_release_loop, &a);
-    spawn(&t2, acquire_release_loop, &a);
+    spawn(&t1, acquire_release_loop, &a1);
+    spawn(&t2, acquire_release_loop, &a2);
     join(t1);
     join(t2);
     int32_t left = semh_available(s);
     sem_free(s);
-    CHECK(left == 1, "available() = %" PRId32 " at the end, expected 1", left);
+    CHECK(left == initial, "available() = %" PRId32 " at the end, expected %" PRId32, left,
+          initial);
 }
 
+/* tst_QSemaphore::acquire(a): sem(1), two threads 100x acquire() / release(), one at a time. */
+static void test_acquire_a(void) { two_loopers(1, 1, 1); }
+
 /* tst_QSemaphore::acquire(b): sem(4), threads 100x acquire(2)/release(2) and (3)/(3). */
-static void test_acquire_b(void)
-{
-    void *s = sem_new(4);
-    CHECK(s != NULL, "init failed");
-    struct loop_arg a2 = {s, 2, 100, NULL}, a3 = {s, 3, 100, NULL};
-    pthread_t t1, t2;
-    spawn(&t1, acquire_release_loop, &a2);
-    spawn(&t2, acquire_release_loop, &a3);
-    join(t1);
-    join(t2);
-    int32_t left = semh_available(s);
-    sem_free(s);
-    CHECK(left == 4, "available() = %" PRId32 " at the end, expected 4", left);
-}
+static void test_acquire_b(void) { two_loopers(4, 2, 3); }
 
 /* tst_QSemaphore::acquire(c): one thread, release 1,1,10,10 then acquire 1,1,10,10. */
 static void test_acquire_c(void)
