@@ -135,7 +135,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         console.print(table)
         for t in result.targets:
             mark = "[green]met[/]" if t.met else "[red]NOT met[/]"
-            console.print(f"target: {t.text}: measured {t.measured:.2f} -> {mark}")
+            console.print(f"target: {t.text}: measured {t.measured:.3f} -> {mark}")
         console.print("context: " + ", ".join(f"{k}={v}" for k, v in result.context.items()))
     if args.json:
         _print_json([r.to_json() for r in results])

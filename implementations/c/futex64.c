@@ -59,14 +59,20 @@ int32_t semh_available(void *self)
     return (int32_t)tokens(semh_load64(&s->word, SEMH_RELAXED));
 }
 
+/* The word after taking n tokens (tokens(w) >= n), `leaving` (0 or 1) also deregistering. */
+static inline uint64_t after_take(uint64_t w, uint64_t n, uint64_t leaving)
+{
+    if (high_count(w) >= n + leaving) /* the usual case: no wrap, one subtraction */
+        return w - (n | ((n + leaving) << 32));
+    return make_word(w & WAKE_ALL_BIT, high_count(w) - n - leaving, tokens(w) - n);
+}
+
 /* Takes n tokens if there are enough: one CAS subtracting n from both halves, and `leaving`
  * (0 or 1) more from the high half when the taker also deregisters as a waiter. */
-static bool take_if_enough(futex64_sem *s, uint64_t *cur, int32_t n, uint64_t leaving)
+static inline bool take_if_enough(futex64_sem *s, uint64_t *cur, int32_t n, uint64_t leaving)
 {
     while (tokens(*cur) >= (uint64_t)n) {
-        uint64_t next = make_word(*cur & WAKE_ALL_BIT, high_count(*cur) - (uint64_t)n - leaving,
-                                  tokens(*cur) - (uint64_t)n);
-        if (semh_cas64(&s->word, cur, next, SEMH_ACQUIRE))
+        if (semh_cas64(&s->word, cur, after_take(*cur, (uint64_t)n, leaving), SEMH_ACQUIRE))
             return true;
     }
     return false;
@@ -85,21 +91,11 @@ static int deregister(futex64_sem *s, int32_t n)
     }
 }
 
-int semh_try_acquire(void *self, int32_t n, int64_t timeout_ns)
+/* The slow path: register as a waiter, then sleep until n tokens can be taken or the deadline
+ * (SEMH_NO_DEADLINE: none) passes.  `cur` is the last value seen. */
+static int wait_for(futex64_sem *s, int32_t n, uint64_t cur, int64_t deadline)
 {
-    futex64_sem *s = self;
-    if (n < 0)
-        return -EINVAL;
-    if (n == 0)
-        return 1;
-    uint64_t cur = semh_load64(&s->word, SEMH_RELAXED);
-    if (take_if_enough(s, &cur, n, 0))
-        return 1;
-    if (timeout_ns == 0)
-        return 0;
-    int64_t deadline = semh_deadline_after(timeout_ns);
-
-    /* Register as a waiter: the high half counts us until we take tokens or leave. */
+    /* Register: the high half counts us until we take tokens or leave. */
     uint64_t next;
     do {
         if (waiters(cur) == LOW_MASK)
@@ -132,33 +128,70 @@ int semh_try_acquire(void *self, int32_t n, int64_t timeout_ns)
     }
 }
 
+/* Everything but the first uncontended attempt: 1 taken, 0 not, or -errno. */
+static int try_acquire_slow(futex64_sem *s, int32_t n, int64_t timeout_ns, uint64_t cur)
+{
+    if (take_if_enough(s, &cur, n, 0))
+        return 1;
+    if (timeout_ns == 0)
+        return 0;
+    return wait_for(s, n, cur, semh_deadline_after(timeout_ns));
+}
+
+/* One load and one CAS when uncontended, inlined into both entry points; the rest is a call. */
+static inline int try_acquire(futex64_sem *s, int32_t n, int64_t timeout_ns)
+{
+    if (n <= 0)
+        return n < 0 ? -EINVAL : 1;
+    uint64_t cur = semh_load64(&s->word, SEMH_RELAXED);
+    if (tokens(cur) >= (uint64_t)n && high_count(cur) >= (uint64_t)n &&
+        semh_cas64(&s->word, &cur, cur - ((uint64_t)n | ((uint64_t)n << 32)), SEMH_ACQUIRE))
+        return 1;
+    return try_acquire_slow(s, n, timeout_ns, cur);
+}
+
+int semh_try_acquire(void *self, int32_t n, int64_t timeout_ns)
+{
+    return try_acquire(self, n, timeout_ns);
+}
+
 int semh_acquire(void *self, int32_t n)
 {
-    int r = semh_try_acquire(self, n, -1);
+    int r = try_acquire(self, n, -1);
     return r == 1 ? 0 : r == 0 ? -EINTR : r;
+}
+
+/* Wakes the waiters a release may satisfy; out of line to keep the release path short. */
+__attribute__((noinline)) static void wake_waiters(futex64_sem *s, uint64_t before, int32_t n)
+{
+    semh_futex_wake(semh_futex_low(&s->word), n);
+    if (before & WAKE_ALL_BIT)
+        semh_futex_wake(semh_futex_high(&s->word), SEMH_WAKE_ALL);
 }
 
 int semh_release(void *self, int32_t n)
 {
     futex64_sem *s = self;
-    if (n < 0)
-        return -EINVAL;
-    if (n == 0)
-        return 0;
+    if (n <= 0)
+        return n < 0 ? -EINVAL : 0;
+    uint64_t add = (uint64_t)n | ((uint64_t)n << 32);
     uint64_t cur = semh_load64(&s->word, SEMH_RELAXED);
     uint64_t next;
     do {
-        if ((uint64_t)n > TOKEN_MAX - tokens(cur))
-            return -EOVERFLOW;
-        next = make_word(0, high_count(cur) + (uint64_t)n, tokens(cur) + (uint64_t)n);
+        /* Add to both halves at once; bit 31 or bit 63 of the sum set means that a half passed
+         * 2^31 - 1: the tokens (an overflow error) or the mirror (it wraps, see after_release). */
+        next = (cur & ~WAKE_ALL_BIT) + add;
+        if (next & (WAKE_ALL_BIT | (LOW_MASK + 1))) {
+            if ((uint64_t)n > TOKEN_MAX - tokens(cur))
+                return -EOVERFLOW;
+            next = make_word(0, high_count(cur) + (uint64_t)n, tokens(cur) + (uint64_t)n);
+        }
     } while (!semh_cas64(&s->word, &cur, next, SEMH_RELEASE));
 
     /* After the CAS the semaphore may already be destroyed: only the wakes may follow, and they
-     * touch no memory of ours (a futex wake on a stale address finds no waiters). */
-    if (waiters(cur) > 0) {
-        semh_futex_wake(semh_futex_low(&s->word), n);
-        if (cur & WAKE_ALL_BIT)
-            semh_futex_wake(semh_futex_high(&s->word), SEMH_WAKE_ALL);
-    }
+     * touch no memory of ours (a futex wake on a stale address finds no waiters).  The halves
+     * differ exactly when waiters are registered. */
+    if ((cur ^ (cur >> 32)) & LOW_MASK)
+        wake_waiters(s, cur, n);
     return 0;
 }
