@@ -11,7 +11,9 @@ import multiprocessing
 import os
 import platform
 import subprocess
+import sys
 import threading
+import time
 import timeit
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -139,3 +141,144 @@ def bench_core(iterations: int = 5_000_000, py_number: int = 1_000_000) -> Bench
 
 
 BENCHMARKS: dict[str, Callable[[], BenchResult]] = {"core": bench_core}
+
+
+# ---- bench checker: ours vs. a plain WGL checker (Porcupine's algorithm) ----
+
+#: (operations, threads, overlap): the issue's cases; the last has calls in flight far longer.
+CHECKER_CASES = (
+    (10_000, 4, 0.5),
+    (100_000, 8, 0.5),
+    (1_000_000, 8, 0.5),
+    (10_000, 32, 0.5),
+    (10_000, 64, 0.5),
+    (200_000, 16, 0.9),
+)
+#: Seconds each checker gets per history before it counts as "timed out".
+CHECKER_LIMIT = {"semharness": 120.0, "baseline": 20.0}
+
+_CHILD = """
+import json, sys
+from semharness.bench import checker_child
+print(json.dumps(checker_child(sys.argv[1], sys.argv[2], float(sys.argv[3]))))
+"""
+
+
+def checker_child(path: str, which: str, limit: float) -> dict[str, Any]:
+    """Runs one checker on a saved history in this (child) process: verdict, time, memory."""
+    import resource
+
+    import numpy as np
+
+    from . import wgl_baseline
+    from .history import History
+    from .linearizability import check_history, to_step
+
+    data = np.load(path)
+    history = History.from_arrays(
+        thread=data["thread"],
+        op=data["op"],
+        n=data["n"],
+        invoke=data["invoke"],
+        ret=data["ret"],
+        result=data["result"],
+        timeout=data["timeout"],
+        initial=int(data["initial"]),
+    )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    start = time.perf_counter()
+    if which == "semharness":
+        status = check_history(history).status
+    else:
+        steps = [s for s in (to_step(op) for op in history) if s is not None]
+        status = wgl_baseline.check(steps, history.initial, time.monotonic() + limit)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+    return {"status": status, "seconds": seconds, "peak_bytes": max(peak, 0)}
+
+
+def _run_checker(path: str, which: str, ops: int) -> dict[str, Any]:
+    limit = CHECKER_LIMIT[which]
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, path, which, str(limit)],
+            capture_output=True,
+            text=True,
+            timeout=limit + 60,
+        )
+    except subprocess.TimeoutExpired:
+        return {"status": "timed out", "seconds": limit, "peak_bytes": None}
+    if out.returncode != 0:
+        return {"status": "crashed: " + out.stderr.strip()[-200:], "seconds": 0, "peak_bytes": 0}
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    if res["status"] == "unknown" and which == "baseline":
+        res["status"] = "timed out"
+    return res
+
+
+def bench_checker(cases: tuple[tuple[int, int, float], ...] = CHECKER_CASES) -> BenchResult:
+    """Generated histories, valid and with a violation planted near the start and near the
+    end, checked by semharness and by the baseline, each in a child process of its own."""
+    import tempfile
+
+    import numpy as np
+
+    from .histgen import generate, plant_violation, to_history
+
+    result = BenchResult("checker", context=machine_context())
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for ops, threads, overlap in cases:
+            steps, initial = generate(ops, threads, seed=ops + threads, overlap=overlap)
+            variants = {
+                "valid": steps,
+                "planted@5%": plant_violation(steps, initial, 0.05),
+                "planted@95%": plant_violation(steps, initial, 0.95),
+            }
+            for variant, vsteps in variants.items():
+                h = to_history(vsteps, initial)
+                path = f"{tmp}/h.npz"
+                np.savez(path, initial=initial, **h.columns())
+                row: dict[str, Any] = {"ops": len(h), "threads": threads, "variant": variant}
+                for which in ("semharness", "baseline"):
+                    row[which] = _run_checker(path, which, len(h))
+                rows.append(row)
+    result.context["cases"] = rows
+    for row in rows:
+        ours, base = row["semharness"], row["baseline"]
+        label = f"{row['ops']:,} ops / {row['threads']} threads {row['variant']}"
+        ops_s = row["ops"] / ours["seconds"] if ours["seconds"] else float("inf")
+        ratio = None
+        if base["status"] in ("ok", "violation") and base["seconds"]:
+            ratio = base["seconds"] / ours["seconds"]
+        result.figures.append(
+            Figure(
+                f"{label}: {ours['status']} (baseline {base['status']})",
+                ops_s,
+                "ops/s",
+                "baseline speed-up" if ratio else None,
+                ratio,
+            )
+        )
+        per_op = ours["peak_bytes"] / row["ops"]
+        result.figures.append(Figure(f"{label}: checker peak memory", per_op, "bytes/op"))
+    big = next(r for r in rows if r["ops"] >= 1_000_000 and r["variant"] == "valid")
+    big_rate = big["ops"] / big["semharness"]["seconds"]
+    result.targets.append(
+        Target("1M-op / 8-thread valid: >= 1,000,000 ops/s", big_rate, 1e6, big_rate >= 1e6)
+    )
+    wide = [r for r in rows if r["threads"] == 64 and r["variant"] == "valid"]
+    worst = max(r["semharness"]["seconds"] for r in wide)
+    decided = all(r["semharness"]["status"] == "ok" for r in wide)
+    result.targets.append(
+        Target("10k-op / 64-thread valid decided in < 1 s", worst, 1.0, decided and worst < 1.0)
+    )
+    mem = max(r["semharness"]["peak_bytes"] / r["ops"] for r in rows)
+    result.targets.append(Target("peak memory < 200 bytes/op", mem, 200.0, mem < 200))
+    found = all(r["semharness"]["status"] == "violation" for r in rows if r["variant"] != "valid")
+    missed = sum(r["semharness"]["status"] != "violation" for r in rows if r["variant"] != "valid")
+    result.targets.append(Target("every planted violation found", missed, 0, found))
+    return result
+
+
+BENCHMARKS["checker"] = bench_checker

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from . import __version__
 from .contract import CAPABILITY_TEXT, Capabilities
-from .errors import EXIT_PASS, EXIT_USAGE, EXIT_VIOLATION, UsageError
+from .errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_USAGE, EXIT_VIOLATION, UsageError
 from .registry import Implementation, builtins, resolve
 
 
@@ -110,6 +110,61 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_VIOLATION if report.failed else EXIT_PASS
 
 
+# ---- check-history ----
+
+
+def cmd_check_history(args: argparse.Namespace) -> int:
+    from .history import read_jsonl
+    from .invariants import check_invariants
+    from .linearizability import check_history
+    from .violation import render_png, render_text
+
+    if args.budget < 1:
+        raise UsageError("--budget must be at least 1")
+    history = read_jsonl(args.file, initial=args.initial)
+    findings = check_invariants(history)
+    verdict = check_history(history, budget=args.budget)
+    picture = None
+    if args.png and verdict.status == "violation":
+        picture = render_png(history, verdict, args.png)
+    if verdict.status == "violation" or findings:
+        code = EXIT_VIOLATION
+    elif verdict.status == "unknown":
+        code = EXIT_INCONCLUSIVE
+    else:
+        code = EXIT_PASS
+    if args.json:
+        _print_json(
+            {
+                "file": args.file,
+                "operations": len(history),
+                "linearizability": {
+                    "status": verdict.status,
+                    "reason": verdict.reason,
+                    "culprit": verdict.culprit,
+                    "window": verdict.window,
+                    "partial_linearization": verdict.order if not verdict.ok else None,
+                    "counts": verdict.counts if not verdict.ok else None,
+                    "nodes": verdict.nodes,
+                    "segments": verdict.segments,
+                },
+                "findings": [f.__dict__ for f in findings],
+                "picture": picture,
+                "exit": code,
+            }
+        )
+        return code
+    console = _console(args)
+    console.print(f"{args.file}: {len(history):,} operations, initial count {history.initial}")
+    console.print(render_text(history, verdict), markup=False, highlight=False)
+    for f in findings:
+        where = f"#{f.index}: " if f.index is not None else ""
+        console.print(f"{f.check}: {where}{f.message}", markup=False)
+    if picture:
+        console.print(f"picture: {picture}")
+    return code
+
+
 # ---- bench ----
 
 
@@ -164,6 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="shrink the long cases")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check-history", help="linearizability and invariants of a history file")
+    p.add_argument("file", help="a history in JSON Lines (DESIGN.md), plain or .gz")
+    p.add_argument("--budget", type=int, default=1_000_000, help="search nodes per segment")
+    p.add_argument("--initial", type=int, default=None, help="initial count, if no header")
+    p.add_argument("--png", help="write a picture of a violation to this PNG file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_check_history)
 
     p = sub.add_parser("bench", help="performance benchmarks, ours vs. a baseline")
     p.add_argument("name", nargs="*", help="which benchmarks (default: all)")

@@ -11,7 +11,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import numpy as np
+
 from .contract import MAX_COUNT
+from .history import ACQUIRE, AVAILABLE, NO_RESULT, PENDING, RELEASE, TRY_ACQUIRE, History
 from .linearizability import ACQ, FAIL, INFINITY, READ, REL, Step
 
 
@@ -120,3 +123,30 @@ def plant_violation(steps: list[Step], initial: int, where: float, seed: int = 0
     out = list(steps)
     out[target] = Step(s.index, s.thread, READ, total + 1, s.invoke, s.ret)
     return out
+
+
+def to_history(steps: list[Step], initial: int) -> History:
+    """The history file a recorder would have written for these steps (pending calls
+    included): acquires, successful and failed tries, releases and available() reads."""
+    ordered = sorted(steps, key=lambda s: s.index)
+    kind = np.array([s.kind for s in ordered], dtype=np.int8)
+    n = np.array([s.n for s in ordered], dtype=np.int64)
+    ret = np.array([s.ret for s in ordered], dtype=np.int64)
+    pending = ret >= INFINITY
+    op = np.select(
+        [kind == ACQ, kind == FAIL, kind == REL, kind == READ],
+        [ACQUIRE, TRY_ACQUIRE, RELEASE, AVAILABLE],
+    )
+    result = np.where(kind == READ, n, 0)
+    result = np.where(pending, NO_RESULT, result)
+    timeout = np.where(kind == FAIL, 0.0, np.nan)
+    return History.from_arrays(
+        thread=np.array([s.thread for s in ordered], dtype=np.int32),
+        op=op.astype(np.int8),
+        n=np.where(kind == READ, 0, n),
+        invoke=np.array([s.invoke for s in ordered], dtype=np.int64),
+        ret=np.where(pending, PENDING, ret),
+        result=result,
+        timeout=timeout,
+        initial=initial,
+    )

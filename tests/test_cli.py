@@ -102,3 +102,68 @@ def test_run_user_implementation_passes_and_broken_one_fails(tmp_path: Path) -> 
     failed = [r for r in results if r["status"] == "fail"]
     assert [r["scenario"] for r in failed] == ["badinput-negative-n"]
     assert "ValueError" in " ".join(failed[0]["messages"])
+
+
+def write_history(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+HEADER = '{"format": "semharness-history", "version": 1, "initial": 1}'
+
+
+def op_line(thread: int, op: str, n: int, invoke: int, ret: int | None, result: object) -> str:
+    return json.dumps(
+        {"thread": thread, "op": op, "n": n, "invoke": invoke, "return": ret, "result": result}
+    )
+
+
+def test_check_history_exit_codes(tmp_path: Path) -> None:
+    good = write_history(
+        tmp_path / "good.jsonl",
+        [HEADER, op_line(0, "acquire", 1, 0, 10, None), op_line(1, "available", 0, 2, 3, 0)],
+    )
+    proc = run_cli("check-history", str(good))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "linearizable" in proc.stdout
+
+    bad = write_history(
+        tmp_path / "bad.jsonl",
+        [HEADER, op_line(0, "acquire", 1, 0, 10, None), op_line(1, "acquire", 1, 2, 12, None)],
+    )
+    png = tmp_path / "v.png"
+    proc = run_cli("check-history", str(bad), "--png", str(png), "--json")
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    assert data["linearizability"]["status"] == "violation"
+    assert data["linearizability"]["culprit"] == 1
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # count always even (releases of 2 from 0), a read of 5 within every bound: only the
+    # search can refute it, and a budget of 2 nodes cannot
+    lines = ['{"format": "semharness-history", "version": 1, "initial": 0}']
+    lines += [op_line(t, "release", 2, 0, 100, None) for t in range(10)]
+    lines.append(op_line(10, "available", 0, 50, 60, 5))
+    hard = write_history(tmp_path / "hard.jsonl", lines)
+    assert run_cli("check-history", str(hard), "--budget", "2").returncode == 3
+    assert run_cli("check-history", str(hard)).returncode == 1
+
+
+def test_check_history_rejects_malformed_files_with_the_line(tmp_path: Path) -> None:
+    cases = {
+        "json": [HEADER, "{not json"],
+        "field": [HEADER, '{"thread": 0, "op": "acquire", "invoke": 1, "return": 2}'],
+        "order": [HEADER, op_line(0, "acquire", 1, 10, 5, None)],
+        "overlap": [
+            HEADER,
+            op_line(0, "acquire", 1, 0, 10, None),
+            op_line(0, "release", 1, 5, 6, None),
+        ],
+        "op": [HEADER, op_line(0, "steal", 1, 0, 10, None)],
+    }
+    for name, lines in cases.items():
+        path = write_history(tmp_path / f"{name}.jsonl", lines)
+        proc = run_cli("check-history", str(path))
+        assert proc.returncode == 2, (name, proc.stdout, proc.stderr)
+        assert f"{name}.jsonl:{len(lines)}:" in proc.stderr and "Traceback" not in proc.stderr
+        assert proc.stderr.count("\n") == 1

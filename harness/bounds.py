@@ -1,0 +1,99 @@
+"""The O(n log n) prefilter: bounds on the count over time that every linearization respects.
+
+At any instant t, whatever the linearization, the count lies between
+
+- ``upper(t)``: initial + every release invoked by t (it may have taken effect) - every
+  acquire that returned before t (it must have);
+- ``lower(t)``: initial + every release that returned before t - every acquire invoked by t
+  (a pending acquire included: it may have taken effect).
+
+A call's linearization point lies in its interval, and the count just before it excludes the
+call's own effect -- which neither bound counts inside the call's own interval.  So a call is
+impossible, in every linearization, when over its whole interval
+
+- an acquire of n: ``max upper < n``;
+- a failed try of n: ``min lower >= n``;
+- an available() reading v: ``max upper < v`` or ``min lower > v``;
+- a release of n: ``min lower + n > MAX``;  an overflowing release: ``max upper + n <= MAX``.
+
+These are necessary conditions only: a history the prefilter passes may still not linearize,
+but one it flags never does (sound: it never flags a valid history).  Sorting the event times
+costs O(n log n); the range queries cost the total number of events inside the intervals.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .contract import MAX_COUNT
+from .linearizability import ACQ, FAIL, INFINITY, OVER, READ, REL
+
+
+def _step_function(
+    times: np.ndarray, deltas: np.ndarray, initial: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Breakpoints and values of ``initial + sum(deltas at times <= t)``; value[0] is before
+    the first breakpoint (times[0] is a sentinel below every real time)."""
+    order = np.argsort(times, kind="stable")
+    t = times[order]
+    v = np.cumsum(deltas[order]) + initial
+    keep = np.ones(len(t), dtype=bool)  # the last event at each time gives that time's value
+    keep[:-1] = t[1:] != t[:-1]
+    t = np.concatenate(([np.iinfo(np.int64).min], t[keep]))
+    v = np.concatenate(([initial], v[keep]))
+    return t, v
+
+
+def _range(
+    t: np.ndarray, v: np.ndarray, lo: np.ndarray, hi: np.ndarray, ufunc: np.ufunc
+) -> np.ndarray:
+    """``ufunc``-reduce (max or min) of the step function over each closed interval [lo, hi]."""
+    start = np.searchsorted(t, lo, side="right") - 1  # the value in force at lo
+    stop = np.searchsorted(t, hi, side="right")  # one past the last breakpoint <= hi
+    if len(start) == 0:
+        return np.empty(0, dtype=v.dtype)
+    padded = np.concatenate((v, v[-1:]))  # reduceat needs every index < len
+    pairs = np.empty(2 * len(start), dtype=np.int64)
+    pairs[0::2] = start
+    pairs[1::2] = stop
+    return ufunc.reduceat(padded, pairs)[0::2]
+
+
+def impossible_calls(
+    kind: np.ndarray, n: np.ndarray, invoke: np.ndarray, ret: np.ndarray, initial: int
+) -> np.ndarray:
+    """Positions of the calls that no linearization can place (see the module docstring),
+    ordered by return time.  ``ret`` is INFINITY for a pending call."""
+    kind = np.asarray(kind)
+    n = np.asarray(n, dtype=np.int64)
+    invoke = np.asarray(invoke, dtype=np.int64)
+    ret = np.asarray(ret, dtype=np.int64)
+    done = ret < INFINITY
+    rel, acq = kind == REL, kind == ACQ
+    # upper: +n at a release's invocation, -n just after a completed acquire's return
+    up_t = np.concatenate((invoke[rel], ret[acq & done] + 1))
+    up_d = np.concatenate((n[rel], -n[acq & done]))
+    # lower: +n just after a completed release's return, -n at any acquire's invocation
+    lo_t = np.concatenate((ret[rel & done] + 1, invoke[acq]))
+    lo_d = np.concatenate((n[rel & done], -n[acq]))
+    ut, uv = _step_function(up_t, up_d, initial)
+    lt, lv = _step_function(lo_t, lo_d, initial)
+
+    bad = np.zeros(len(kind), dtype=bool)
+    checked = done & ((kind == ACQ) | (kind == FAIL) | (kind == READ) | (kind == OVER) | rel)
+    idx = np.flatnonzero(checked)
+    if len(idx) == 0:
+        return idx
+    lo, hi = invoke[idx], ret[idx]
+    top = _range(ut, uv, lo, hi, np.maximum)
+    bottom = _range(lt, lv, lo, hi, np.minimum)
+    k, m = kind[idx], n[idx]
+    bad[idx] = (
+        ((k == ACQ) & (top < m))
+        | ((k == FAIL) & (bottom >= m))
+        | ((k == READ) & ((top < m) | (bottom > m)))
+        | ((k == REL) & (bottom + m > MAX_COUNT))
+        | ((k == OVER) & (top + m <= MAX_COUNT))
+    )
+    found = np.flatnonzero(bad)
+    return found[np.argsort(ret[found], kind="stable")]
