@@ -2,7 +2,8 @@
 
 Every built-in C implementation is compiled with harness/csrc/pysem.c into its own module
 ``semharness.implementations._<name>``; the flags match semharness.cbuild.C_FLAGS, which
-compiles users' C files the same way at run time.
+compiles users' C files the same way at run time.  ``semharness._lincheck`` is the
+linearizability checker's search (harness/csrc/lincheck.c), with the same flags.
 """
 
 from setuptools import Extension, setup
@@ -27,4 +28,11 @@ def extension(name: str) -> Extension:
     )
 
 
-setup(ext_modules=[extension(name) for name in C_IMPLEMENTATIONS])
+LINCHECK = Extension(
+    "semharness._lincheck",
+    sources=["harness/csrc/lincheck.c"],
+    extra_compile_args=FLAGS,
+)
+
+
+setup(ext_modules=[*(extension(name) for name in C_IMPLEMENTATIONS), LINCHECK])

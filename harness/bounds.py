@@ -61,9 +61,10 @@ def _range(
 
 def impossible_calls(
     kind: np.ndarray, n: np.ndarray, invoke: np.ndarray, ret: np.ndarray, initial: int
-) -> np.ndarray:
-    """Positions of the calls that no linearization can place (see the module docstring),
-    ordered by return time.  ``ret`` is INFINITY for a pending call."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The calls that no linearization can place (see the module docstring), ordered by return
+    time: ``(positions, highest, lowest)`` -- the bounds on the count over each one's interval.
+    ``ret`` is INFINITY for a pending call."""
     kind = np.asarray(kind)
     n = np.asarray(n, dtype=np.int64)
     invoke = np.asarray(invoke, dtype=np.int64)
@@ -79,16 +80,12 @@ def impossible_calls(
     ut, uv = _step_function(up_t, up_d, initial)
     lt, lv = _step_function(lo_t, lo_d, initial)
 
-    bad = np.zeros(len(kind), dtype=bool)
-    checked = done & ((kind == ACQ) | (kind == FAIL) | (kind == READ) | (kind == OVER) | rel)
-    idx = np.flatnonzero(checked)
-    if len(idx) == 0:
-        return idx
+    idx = np.flatnonzero(done & (kind >= ACQ) & (kind <= READ))
     lo, hi = invoke[idx], ret[idx]
     top = _range(ut, uv, lo, hi, np.maximum)
     bottom = _range(lt, lv, lo, hi, np.minimum)
     k, m = kind[idx], n[idx]
-    bad[idx] = (
+    bad = (
         ((k == ACQ) & (top < m))
         | ((k == FAIL) & (bottom >= m))
         | ((k == READ) & ((top < m) | (bottom > m)))
@@ -96,4 +93,5 @@ def impossible_calls(
         | ((k == OVER) & (top + m <= MAX_COUNT))
     )
     found = np.flatnonzero(bad)
-    return found[np.argsort(ret[found], kind="stable")]
+    found = found[np.argsort(ret[idx[found]], kind="stable")]
+    return idx[found], top[found], bottom[found]

@@ -93,11 +93,9 @@ def check_invariants(history: History) -> list[Finding]:
     for op in ops:
         findings += _input_findings(op)
         findings += _timing_findings(op)
-        if op.op == "available" and op.ret is not None and op.error is None:
-            if not 0 <= op.result <= MAX_COUNT:
-                findings.append(
-                    Finding("invariant", op.index, f"{_describe(op)} read {op.result}")
-                )
+        read = op.op == "available" and op.ret is not None and op.error is None
+        if read and not 0 <= op.result <= MAX_COUNT:
+            findings.append(Finding("invariant", op.index, f"{_describe(op)} read {op.result}"))
     findings += _end_findings(history, ops)
     return findings
 
@@ -125,7 +123,7 @@ def _end_findings(history: History, ops: list[Operation]) -> list[Finding]:
                     f"{history.initial} + released {given} - acquired {taken} = {expected}",
                 )
             )
-    waiters = [op for op in pending if op.op in ("acquire", "try_acquire") and 0 < op.n]
+    waiters = [op for op in pending if op.op in ("acquire", "try_acquire") and op.n > 0]
     if final is not None:
         for op in waiters:
             if op.n <= final:

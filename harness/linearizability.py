@@ -10,9 +10,8 @@ at all.
 The search is Wing & Gong's, as Lowe improved it: linearize one *minimal* operation at a time
 (one invoked before every unlinearized completed operation returned), depth first, remembering
 every configuration already explored.  For a semaphore the count is implied by the set of
-linearized operations, so the memo key is that set alone, kept relative to a sliding frontier
-(every operation before the frontier is linearized): ``(frontier, window bitmask, pending
-bitmask)``.  Reductions, each sound for the reason given where it is applied:
+linearized operations, so the memo key is that set alone: the vector of per-thread positions
+(see :class:`_Search`).  Reductions, each sound for the reason given where it is applied:
 
 - read-only operations (available, failed tries, overflowing releases) that the current count
   satisfies are linearized greedily, without branching;
@@ -22,15 +21,43 @@ bitmask)``.  Reductions, each sound for the reason given where it is applied:
 - the history is split at quiescent points (no operation in flight) and the segments are
   checked independently, the count at each cut being fixed by the operations before it;
 - a node budget makes the answer "unknown" instead of running for ever.
+
+The work is done on columns (:class:`StepArrays`: a million operations are 48 MB of int64, not a
+million objects): the mapping from a :class:`History`, the cuts at quiescent points and the
+counts are numpy; the search of each segment is :class:`_Search`, or the same search in C
+(``semharness._lincheck``, harness/csrc/lincheck.c: some 3 to 10 million nodes a second where
+the Python does 50 to 100 thousand).  ``backend`` chooses ('auto': C when it is built); the
+:class:`Verdict` is the same either way, node counts included.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
 
 from .contract import MAX_COUNT
-from .history import History, Operation
+from .history import (
+    ACQUIRE,
+    AVAILABLE,
+    NO_RESULT,
+    PENDING,
+    RELEASE,
+    TRY_ACQUIRE,
+    History,
+    Operation,
+)
+
+try:  # the search in C; _Search below is the reference, and serves when it is not built
+    from . import _lincheck
+except ImportError:  # pragma: no cover - a source checkout without the extension
+    _lincheck = None  # type: ignore[assignment]
+
+#: Who searches: 'c' (semharness._lincheck), 'python' (_Search), or 'auto' (C when it can).
+BACKENDS = ("auto", "c", "python")
 
 # Kinds of operation in a problem, by what they need and do.
 ACQ = 0  # needs c >= n; c -= n          (acquire, successful try_acquire)
@@ -224,6 +251,7 @@ def to_step(call: Operation) -> Step | None:
     A call that raised had no effect (the contract); only an OverflowError from a release of a
     valid n says something about the count (it must have been above MAX - n).  Calls with
     n == 0 succeed whatever the count, and invalid n is the invariants' business.
+    (:meth:`StepArrays.from_history` is the same mapping over whole columns.)
     """
     ret = INFINITY if call.ret is None else call.ret
     op, n = call.op, call.n
@@ -246,145 +274,394 @@ def to_step(call: Operation) -> Step | None:
     return Step(call.index, call.thread, ACQ, n, call.invoke, ret)
 
 
+_FIELDS = ("index", "thread", "kind", "n", "invoke", "ret")
+
+
+@dataclass(frozen=True, eq=False)
+class StepArrays:
+    """Steps as int64 columns, one row per step, rows in increasing ``index`` order.
+
+    This is what the checker works on: a million :class:`Step` objects cost a second to make
+    and 200 bytes each, the columns 48 bytes a step.  Build with :meth:`of` (any array-likes),
+    :meth:`from_steps` or :meth:`from_history`.
+    """
+
+    index: np.ndarray
+    thread: np.ndarray
+    kind: np.ndarray
+    n: np.ndarray
+    invoke: np.ndarray
+    ret: np.ndarray  # INFINITY (or more) when pending
+
+    @classmethod
+    def of(cls, index: Any, thread: Any, kind: Any, n: Any, invoke: Any, ret: Any) -> StepArrays:
+        """Columns from array-likes of equal length, in any row order (sorted here by index,
+        which must not repeat).  Every value must fit in int64."""
+        given = (index, thread, kind, n, invoke, ret)
+        cols = [np.ascontiguousarray(c, dtype=np.int64).reshape(-1) for c in given]
+        size = len(cols[0])
+        for name, col in zip(_FIELDS, cols, strict=True):
+            if len(col) != size:
+                raise ValueError(f"column {name} has {len(col)} rows, index has {size}")
+        idx = cols[0]
+        if size > 1 and not (idx[1:] > idx[:-1]).all():
+            perm = np.argsort(idx, kind="stable")
+            cols = [c[perm] for c in cols]
+            idx = cols[0]
+            if (idx[1:] == idx[:-1]).any():
+                raise ValueError("step indices repeat")
+        return cls(*cols)
+
+    @classmethod
+    def from_steps(cls, steps: Iterable[Step]) -> StepArrays:
+        steps = steps if isinstance(steps, Sequence) else list(steps)
+        size = len(steps)
+        return cls.of(
+            *(np.fromiter(map(attrgetter(f), steps), np.int64, count=size) for f in _FIELDS)
+        )
+
+    @classmethod
+    def from_history(cls, history: History) -> StepArrays:
+        """:func:`to_step` of every operation, over whole columns: the rows of the calls that
+        constrain something, ``index`` being the operation's row in the history."""
+        op, n, res, err = history.op, history.n, history.result, history.error
+        raw_ret = history.ret
+        pending = raw_ret == PENDING
+        no_error = err == 0
+        names = history.error_names
+        overflow = names.index("OverflowError") if "OverflowError" in names else -1
+        valid_n = (n >= 0) & (n <= MAX_COUNT)
+        is_try = op == TRY_ACQUIRE
+        said_false = ~pending & (res != NO_RESULT) & (res != 1)  # try_acquire -> False
+        kind = np.full(len(op), -1, np.int64)
+        over = ~no_error & (op == RELEASE) & (err == overflow) & (n > 0) & (n <= MAX_COUNT)
+        kind[over] = OVER
+        plain = no_error & valid_n
+        kind[plain & (n != 0) & ((op == ACQUIRE) | (is_try & ~said_false))] = ACQ
+        kind[plain & (op == RELEASE) & (n != 0)] = REL
+        kind[plain & is_try & said_false] = FAIL
+        read = no_error & (op == AVAILABLE) & ~pending & (res != NO_RESULT)
+        kind[read] = READ
+        rows = np.flatnonzero(kind >= 0)
+        kind = kind[rows]
+        value = np.where(kind == READ, res[rows], n[rows])
+        ret = raw_ret[rows]
+        ret[pending[rows]] = INFINITY
+        return cls(
+            rows.astype(np.int64),
+            history.thread[rows].astype(np.int64),
+            kind,
+            value,
+            history.invoke[rows].astype(np.int64),
+            ret,
+        )
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def step(self, row: int, ret: int | None = None) -> Step:
+        """Row ``row`` as a Step (with return time ``ret`` instead of its own, if given)."""
+        r = int(self.ret[row]) if ret is None else ret
+        return Step(
+            int(self.index[row]),
+            int(self.thread[row]),
+            int(self.kind[row]),
+            int(self.n[row]),
+            int(self.invoke[row]),
+            r,
+        )
+
+    def steps(self) -> list[Step]:
+        return [
+            Step(*row) for row in zip(*(getattr(self, f).tolist() for f in _FIELDS), strict=True)
+        ]
+
+    def exact_int64(self, initial: int) -> bool:
+        """Whether every count the search can reach, from ``initial``, fits comfortably in
+        int64 (the C search's own bound is 2**61): |initial| + sum of |n| over acquires and
+        releases below 2**60."""
+        moves = (self.kind == ACQ) | (self.kind == REL)
+        total = float(np.abs(self.n[moves].astype(np.float64)).sum())
+        return abs(initial) < 2**60 and abs(initial) + total < 2**60
+
+    def effects(self, exact: bool) -> np.ndarray:
+        """Each row's effect on the count; int64 when ``exact`` (see :meth:`exact_int64`),
+        else Python ints (object array)."""
+        n = self.n if exact else self.n.astype(object)
+        return np.where(self.kind == ACQ, -n, np.where(self.kind == REL, n, 0))
+
+
+# ---- splitting and searching ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Layout:
+    """The segments of a problem: segment s is ``by_time[starts[s]:starts[s+1]]`` (rows by
+    invoke, then return) and, the same rows in index order, ``by_index[starts[s]:...]``."""
+
+    by_time: np.ndarray
+    by_index: np.ndarray
+    starts: np.ndarray
+    initials: np.ndarray  # the count at each segment's start
+    effects: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+
+def _layout(cols: StepArrays, initial: int, exact: bool) -> _Layout:
+    """Splits at quiescent points (see :func:`segments`), over whole columns."""
+    inv, ret = cols.invoke, cols.ret
+    size = len(cols)
+    ordered = size < 2 or bool(
+        ((inv[1:] > inv[:-1]) | ((inv[1:] == inv[:-1]) & (ret[1:] >= ret[:-1]))).all()
+    )
+    by_time = np.arange(size, dtype=np.int64) if ordered else np.lexsort((ret, inv))
+    inv_t, ret_t = (inv, ret) if ordered else (inv[by_time], ret[by_time])
+    # a cut before the k-th call (by time) when everything before it returned before it was
+    # invoked, and none of it is pending
+    cut = np.maximum.accumulate(ret_t)[:-1] < inv_t[1:]
+    pending = ret_t >= INFINITY
+    if pending.any():
+        cut[int(np.argmax(pending)) :] = False
+    starts = np.concatenate(([0], np.flatnonzero(cut) + 1, [size] if size else [])).astype(np.int64)
+    effects = cols.effects(exact)
+    moved = np.where(pending, 0, effects if ordered else effects[by_time])
+    before = np.concatenate(([0], np.cumsum(moved)))[starts[:-1]]
+    initials = before + initial
+    if ordered:
+        by_index = by_time
+    else:  # each segment's rows sorted: segment-major keys
+        seg = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
+        by_index = np.sort(seg * size + by_time) - seg * size
+    return _Layout(by_time, by_index, starts, initials, effects)
+
+
 def segments(steps: Iterable[Step], initial: int) -> list[tuple[int, list[Step], list[Step]]]:
-    """Splits at quiescent points: ``(initial count, completed steps, pending steps)`` each.
+    """Splits at quiescent points: ``(initial count, completed steps, pending steps)`` each,
+    the steps in order of invocation, then return, then index.
 
     Sound: at a time when no operation is in flight, every operation invoked before has
     returned and so lies, in every linearization, before every operation invoked after; the
     count there is the initial count plus the effects of all of them, whatever their order.
     No cut follows the invocation of a pending operation (it is in flight for ever).
     """
-    ordered = sorted(steps, key=lambda s: (s.invoke, s.ret))
-    out: list[tuple[int, list[Step], list[Step]]] = []
-    count = initial
-    start_count = initial
-    completed: list[Step] = []
-    pending: list[Step] = []
-    horizon = -1  # latest return so far in this segment
-    for step in ordered:
-        if (completed or pending) and not pending and step.invoke > horizon:
-            out.append((start_count, completed, pending))
-            completed, pending, start_count = [], [], count
-        if step.pending:
-            pending.append(step)
-        else:
-            completed.append(step)
-            count += step.effect()
-        horizon = max(horizon, step.ret)
-    if completed or pending:
-        out.append((start_count, completed, pending))
+    by_row = sorted(steps, key=lambda s: s.index)
+    cols = StepArrays.from_steps(by_row)
+    lay = _layout(cols, initial, cols.exact_int64(initial))
+    out = []
+    for s in range(len(lay)):
+        rows = lay.by_time[lay.starts[s] : lay.starts[s + 1]].tolist()
+        done = [by_row[r] for r in rows if not by_row[r].pending]
+        out.append((int(lay.initials[s]), done, [by_row[r] for r in rows if by_row[r].pending]))
     return out
 
 
-def _search(
-    initial: int, completed: list[Step], pending: list[Step], budget: int
-) -> tuple[str, _Search, object]:
-    search = _Search(completed, pending, initial)
+@dataclass(frozen=True)
+class _Found:
+    """One segment's search: ``order`` the rows of the linearization ('ok') or of the longest
+    partial one, ``best_positions`` the lane positions at its end (() when no node was
+    explored), ``lane_threads`` the lanes' threads, lanes in order of first call."""
+
+    status: str
+    order: np.ndarray
+    nodes: int
+    best_positions: tuple[int, ...]
+    best_count: int
+    lane_threads: tuple[int, ...]
+
+
+def _c_budget(budget: int) -> int:
+    return max(-(2**63) + 1, min(budget, 2**63 - 1))
+
+
+def _search_one(
+    cols: StepArrays, rows: np.ndarray, ret: np.ndarray, initial: int, budget: int, backend: str
+) -> _Found:
+    """The search of the steps at ``rows`` (increasing), with return times ``ret``."""
+    if backend == "c":
+        at = (cols.kind[rows], cols.n[rows], cols.invoke[rows], np.ascontiguousarray(ret))
+        status, order, nodes, best, count, lanes = _lincheck.search(
+            *at, cols.thread[rows], rows, initial, _c_budget(budget)
+        )
+        return _Found(status, np.asarray(order), nodes, best, count, lanes)
+    # the reference, on Steps whose index is the row
+    fields = (rows, cols.thread[rows], cols.kind[rows], cols.n[rows], cols.invoke[rows], ret)
+    steps = [Step(*row) for row in zip(*(f.tolist() for f in fields), strict=True)]
+    search = _Search(steps, [], initial)
     status, path = search.run(budget)
-    return status, search, path
-
-
-def _counts(order: list[int], by_index: dict[int, Step], initial: int) -> list[int]:
-    counts = []
-    count = initial
-    for index in order:
-        count += by_index[index].effect()
-        counts.append(count)
-    return counts
-
-
-def _prefix(completed: list[Step], pending: list[Step], k: int) -> tuple[list[Step], list[Step]]:
-    """The history up to the invocation of ``completed[k-1]``: later returns become pending."""
-    cut = completed[k - 1].invoke
-    # strictly before the cut: such a step must precede every step left out
-    done = [s for s in completed[:k] if s.ret < cut]
-    open_ = [Step(s.index, s.thread, s.kind, s.n, s.invoke, INFINITY) for s in completed[:k]]
-    open_ = [s for s, orig in zip(open_, completed[:k], strict=True) if orig.ret >= cut]
-    return done, open_ + [p for p in pending if p.invoke <= cut]
-
-
-def check_steps(steps: Iterable[Step], initial: int, budget: int = 1_000_000) -> Verdict:
-    """Linearizability of the steps from ``initial``; ``budget`` bounds the nodes per segment."""
-    steps = list(steps)
-    by_index = {s.index: s for s in steps}
-    parts = segments(steps, initial)
-    order: list[int] = []
-    nodes = 0
-    unknown = False
-    for seg_initial, completed, pending in parts:
-        status, search, path = _search(seg_initial, completed, pending, budget)
-        nodes += search.nodes
-        if status == "ok":
-            order += unroll(path)
-            continue
-        if status == "unknown":
-            unknown = True
-            continue
-        return _violation(
-            seg_initial,
-            completed,
-            pending,
-            search,
-            order,
-            by_index,
-            initial,
-            nodes,
-            len(parts),
-            budget,
-        )
-    if unknown:
-        return Verdict(
-            "unknown",
-            initial,
-            nodes=nodes,
-            segments=len(parts),
-            reason=f"node budget of {budget} spent in a segment",
-        )
-    return Verdict(
-        "ok", initial, order, _counts(order, by_index, initial), nodes=nodes, segments=len(parts)
+    _, best = search.best
+    if status != "ok":
+        path = best[0] if best else None
+    return _Found(
+        status,
+        np.array(unroll(path), dtype=np.int64),
+        search.nodes,
+        best[1] if best else (),
+        best[2] if best else initial,
+        tuple(lane[0].thread for lane in search.lanes),
     )
 
 
+_STATUS = ("ok", "violation", "unknown", "not run")
+
+
+def _search_segments(
+    cols: StepArrays, lay: _Layout, budget: int, backend: str
+) -> tuple[list[str], list[int], np.ndarray]:
+    """Every segment's search in turn, up to the first violation: each segment's status
+    ('not run' after a violation) and nodes, and the rows of the 'ok' segments' linearizations,
+    one after another."""
+    if backend == "c":
+        at = (cols.kind, cols.n, cols.invoke, cols.ret, cols.thread)
+        statuses, nodes, order = _lincheck.search_segments(
+            *at, lay.by_index, lay.starts, lay.initials.astype(np.int64), _c_budget(budget)
+        )
+        return [_STATUS[c] for c in statuses], list(nodes), np.asarray(order)
+    status_of = ["not run"] * len(lay)
+    node_counts = [0] * len(lay)
+    parts = []
+    for s in range(len(lay)):
+        rows = lay.by_index[lay.starts[s] : lay.starts[s + 1]]
+        found = _search_one(cols, rows, cols.ret[rows], int(lay.initials[s]), budget, "python")
+        status_of[s], node_counts[s] = found.status, found.nodes
+        if found.status == "ok":
+            parts.append(found.order)
+        elif found.status == "violation":
+            break
+    return status_of, node_counts, np.concatenate([np.empty(0, np.int64), *parts])
+
+
+def _counts(lay: _Layout, order: np.ndarray, initial: int) -> list[int]:
+    """The count after each step of ``order`` (rows)."""
+    return (np.cumsum(lay.effects[order]) + initial).tolist()
+
+
+def _prefix(
+    cols: StepArrays, completed: np.ndarray, pending: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The history up to the invocation of ``completed[k-1]`` (rows by time): later returns
+    become pending.  Rows in index order, and their return times."""
+    cut = cols.invoke[completed[k - 1]]
+    head = completed[:k]
+    # strictly before the cut: such a step must precede every step left out
+    early = cols.ret[head] < cut
+    done, open_ = head[early], head[~early]
+    late = pending[cols.invoke[pending] <= cut]
+    rows = np.concatenate((done, open_, late))
+    ret = np.concatenate((cols.ret[done], np.full(len(open_), INFINITY, np.int64), cols.ret[late]))
+    perm = np.argsort(rows)
+    return rows[perm], ret[perm]
+
+
+def _resolve(backend: str, cols: StepArrays, initial: int, exact: bool) -> str:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if backend == "python":
+        return backend
+    fits = exact and bool(((cols.kind >= ACQ) & (cols.kind <= READ)).all())
+    if backend == "auto":
+        return "c" if _lincheck is not None and fits else "python"
+    if _lincheck is None:
+        raise RuntimeError("the C search (semharness._lincheck) is not built")
+    if not fits:
+        raise ValueError("the C search takes kinds 0..4 and counts below 2**60")
+    return "c"
+
+
+def check_arrays(
+    cols: StepArrays, initial: int, budget: int = 1_000_000, backend: str = "auto"
+) -> Verdict:
+    """Linearizability of the steps (columns) from ``initial``; ``budget`` bounds the nodes per
+    segment.  ``backend``: 'c' (semharness._lincheck), 'python' (:class:`_Search`, the
+    reference) or 'auto' (C when it is built and the values are in its range); the Verdict is
+    the same whichever searches."""
+    from .bounds import impossible_calls  # (bounds builds on this module's step kinds)
+
+    exact = cols.exact_int64(initial)
+    backend = _resolve(backend, cols, initial, exact)
+    lay = _layout(cols, initial, exact)
+    if exact:
+        rows, highest, lowest = impossible_calls(cols.kind, cols.n, cols.invoke, cols.ret, initial)
+        if len(rows):
+            return _impossible(
+                cols, lay, int(rows[0]), (int(lowest[0]), int(highest[0])), initial, budget, backend
+            )
+    statuses, nodes, order = _search_segments(cols, lay, budget, backend)
+    total = sum(nodes)
+    if "violation" in statuses:
+        bad = statuses.index("violation")
+        return _violation(cols, lay, bad, order, initial, total, budget, backend)
+    if "unknown" in statuses:
+        return Verdict(
+            "unknown",
+            initial,
+            nodes=total,
+            segments=len(lay),
+            reason=f"node budget of {budget} spent in a segment",
+        )
+    return Verdict(
+        "ok",
+        initial,
+        cols.index[order].tolist(),
+        _counts(lay, order, initial),
+        nodes=total,
+        segments=len(lay),
+    )
+
+
+def check_steps(
+    steps: Iterable[Step], initial: int, budget: int = 1_000_000, backend: str = "auto"
+) -> Verdict:
+    """Linearizability of the steps from ``initial``; ``budget`` bounds the nodes per segment.
+    (Step fields must fit in int64; see :func:`check_arrays` for ``backend``.)"""
+    return check_arrays(StepArrays.from_steps(steps), initial, budget, backend)
+
+
 def _violation(
-    seg_initial: int,
-    completed: list[Step],
-    pending: list[Step],
-    search: _Search,
-    before: list[int],
-    by_index: dict[int, Step],
+    cols: StepArrays,
+    lay: _Layout,
+    seg: int,
+    before: np.ndarray,
     initial: int,
     nodes: int,
-    n_segments: int,
     budget: int,
+    backend: str,
 ) -> Verdict:
-    """Describes a violation: the shortest failing prefix of the segment, the longest partial
-    linearization, and the operation that could not be placed next."""
+    """Describes a violation in segment ``seg``: the shortest failing prefix of the segment, the
+    longest partial linearization, and the operation that could not be placed next."""
+    by_time = lay.by_time[lay.starts[seg] : lay.starts[seg + 1]]
+    seg_initial = int(lay.initials[seg])
+    is_pending = cols.ret[by_time] >= INFINITY
+    completed, pending = by_time[~is_pending], by_time[is_pending]
     # Shortest failing time-prefix: failing is monotone in the prefix (a linearization of a
     # longer prefix, restricted, linearizes the shorter one, its late returns being pending).
     lo, hi = 1, len(completed) + 1  # hi: the whole segment, known to fail
     while lo < hi:
         mid = (lo + hi) // 2
-        done, open_ = _prefix(completed, pending, mid)
-        status, _, _ = _search(seg_initial, done, open_, budget)
-        if status == "violation":
+        rows, ret = _prefix(cols, completed, pending, mid)
+        if _search_one(cols, rows, ret, seg_initial, budget, backend).status == "violation":
             hi = mid
         else:
             lo = mid + 1
-    done, open_ = (completed, pending) if lo > len(completed) else _prefix(completed, pending, lo)
-    window_search = _Search(done, open_, seg_initial)
-    window_search.run(budget)
-    _, best = window_search.best
-    path, positions, count = best if best else (None, (), seg_initial)
-    partial = before + unroll(path)
+    if lo > len(completed):
+        rows = lay.by_index[lay.starts[seg] : lay.starts[seg + 1]]
+        ret = cols.ret[rows]
+    else:
+        rows, ret = _prefix(cols, completed, pending, lo)
+    found = _search_one(cols, rows, ret, seg_initial, budget, backend)
+    partial = np.concatenate((before, found.order))
     # The culprit: of the calls that could go next, the completed one returning first -- it
     # had to be linearized before anything else, and no choice of the others let it.
-    nexts = [
-        lane[p]
-        for lane, p in zip(window_search.lanes, positions, strict=True)
-        if p < len(lane) and not lane[p].pending
-    ]
-    culprit = min(nexts, key=lambda s: s.ret) if nexts else None
-    window = sorted(s.index for s in done + open_)
+    culprit: Step | None = None
+    threads = cols.thread[rows]
+    for thread, p in zip(found.lane_threads, found.best_positions, strict=True):
+        lane = np.flatnonzero(threads == thread)
+        if p < len(lane) and ret[lane[p]] < INFINITY:
+            step = cols.step(int(rows[lane[p]]), int(ret[lane[p]]))
+            if culprit is None or step.ret < culprit.ret:
+                culprit = step
+    count = found.best_count
     reason = (
         f"{culprit.describe()} cannot take effect: the count is {count} after the longest "
         f"partial linearization ({len(partial)} operations)"
@@ -394,17 +671,73 @@ def _violation(
     return Verdict(
         "violation",
         initial,
-        partial,
-        _counts(partial, by_index, initial),
-        window,
+        cols.index[partial].tolist(),
+        _counts(lay, partial, initial),
+        cols.index[rows].tolist(),
         culprit.index if culprit else None,
         reason,
-        nodes + search.nodes,
-        n_segments,
+        nodes,
+        len(lay),
     )
 
 
-def check_history(history: History, budget: int = 1_000_000) -> Verdict:
-    """Linearizability of a recorded history; ``budget`` bounds the search nodes per segment."""
-    steps = [s for s in (to_step(op) for op in history) if s is not None]
-    return check_steps(steps, history.initial, budget)
+def _impossible(
+    cols: StepArrays,
+    lay: _Layout,
+    row: int,
+    count_range: tuple[int, int],
+    initial: int,
+    budget: int,
+    backend: str,
+) -> Verdict:
+    """Describes a call the bounds prefilter found impossible: the segments before its own are
+    searched as usual (an earlier violation, if any, is the one reported); in its own segment
+    the calls before it are linearized, and the window is the calls in flight with it."""
+    seg = int(np.searchsorted(lay.starts, np.flatnonzero(lay.by_time == row)[0], "right")) - 1
+    cut = lay.starts[seg]
+    earlier = _Layout(
+        lay.by_time[:cut],
+        lay.by_index[:cut],
+        lay.starts[: seg + 1],
+        lay.initials[:seg],
+        lay.effects,
+    )
+    statuses, nodes, before = _search_segments(cols, earlier, budget, backend)
+    if "violation" in statuses:
+        bad = statuses.index("violation")
+        return _violation(cols, lay, bad, before, initial, sum(nodes), budget, backend)
+    by_time = lay.by_time[lay.starts[seg] : lay.starts[seg + 1]]
+    is_pending = cols.ret[by_time] >= INFINITY
+    completed, pending = by_time[~is_pending], by_time[is_pending]
+    k = int(np.flatnonzero(completed == row)[0])
+    partial = before
+    if k:
+        rows, ret = _prefix(cols, completed, pending, k)
+        found = _search_one(cols, rows, ret, int(lay.initials[seg]), budget, backend)
+        partial = np.concatenate((before, found.order))
+        nodes = [*nodes, found.nodes]
+    seg_rows = lay.by_index[lay.starts[seg] : lay.starts[seg + 1]]
+    live = (cols.invoke[seg_rows] <= cols.ret[row]) & (cols.ret[seg_rows] >= cols.invoke[row])
+    culprit = cols.step(row)
+    low, high = count_range
+    reason = (
+        f"{culprit.describe()} cannot take effect at any point of its interval: in every "
+        f"linearization the count there stays between {low} and {high}"
+    )
+    return Verdict(
+        "violation",
+        initial,
+        cols.index[partial].tolist(),
+        _counts(lay, partial, initial),
+        sorted(cols.index[seg_rows[live]].tolist()),
+        culprit.index,
+        reason,
+        sum(nodes),
+        len(lay),
+    )
+
+
+def check_history(history: History, budget: int = 1_000_000, backend: str = "auto") -> Verdict:
+    """Linearizability of a recorded history; ``budget`` bounds the search nodes per segment
+    (see :func:`check_arrays` for ``backend``)."""
+    return check_arrays(StepArrays.from_history(history), history.initial, budget, backend)

@@ -14,7 +14,7 @@ from semharness.linearizability import ACQ, FAIL, INFINITY, OVER, READ, REL, Ste
 
 def flagged(steps: list[Step], initial: int) -> list[int]:
     cols = np.array([[s.kind, s.n, s.invoke, s.ret] for s in steps], dtype=np.int64).T
-    return [steps[i].index for i in impossible_calls(*cols, initial)]
+    return [steps[i].index for i in impossible_calls(*cols, initial)[0]]
 
 
 @settings(max_examples=3000, deadline=None, derandomize=True)

@@ -126,13 +126,15 @@ def test_greedy_read_only_calls_keep_valid_histories_cheap() -> None:
 
 
 def test_equal_effect_calls_are_tried_once() -> None:
-    # 12 concurrent release(1)s and then 12 acquire(1)s: symmetric calls, one order tried.
-    steps = [Step(i, i, REL, 1, 0, 10 + i) for i in range(12)]
-    steps += [Step(12 + i, i, ACQ, 1, 30, 40 + i) for i in range(12)]
-    steps.append(Step(24, 12, READ, 5, 50, 51))  # impossible: forces a full search
+    # 12 concurrent release(2)s, then 12 acquire(2)s, and a read of 5 while they run: within
+    # every bound on the count, but the count is always even, so the search must refute it.
+    # Without the symmetry reduction every subset of the releases would be a node.
+    steps = [Step(i, i, REL, 2, 0, 10 + i) for i in range(12)]
+    steps += [Step(12 + i, i, ACQ, 2, 30, 40 + i) for i in range(12)]
+    steps.append(Step(24, 12, READ, 5, 5, 35))
     verdict = check_steps(steps, 0)
     assert not verdict.ok
-    assert verdict.nodes < 200  # 2^12 subsets without the symmetry reduction
+    assert 12 <= verdict.nodes < 200  # 2^12 = 4096 subsets without it
 
 
 def test_quiescent_points_split_the_history() -> None:
@@ -166,9 +168,11 @@ def test_segments_give_the_same_answer_as_one_search() -> None:
 
 
 def test_budget_answers_unknown() -> None:
-    steps = [Step(i, i, REL if i % 2 else ACQ, 1 + i % 3, 0, 100 + i) for i in range(14)]
-    steps.append(Step(99, 20, READ, 40, 50, 201))  # impossible, and overlapping them all
-    verdict = check_steps(steps, 3, budget=5)
+    # releases of 2 from 0 keep the count even: a read of 5 is within every bound, so only
+    # the search can refute it -- and 2 nodes are not enough
+    steps = [Step(i, i, REL, 2, 0, 100 + i) for i in range(10)]
+    steps.append(Step(99, 20, READ, 5, 50, 60))
+    verdict = check_steps(steps, 0, budget=2)
     assert verdict.status == "unknown"
 
 

@@ -3,6 +3,8 @@ calls, where its semantics and ours agree)."""
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import assume, given, settings
 from test_linearizability import brute_force, small_histories
 
@@ -21,7 +23,7 @@ def test_baseline_agrees_with_brute_force(case: tuple[list[Step], int]) -> None:
     lanes: dict[int, list[Step]] = {}
     for s in steps:
         lanes.setdefault(s.thread, []).append(s)
-    assume(all(a.ret < b.invoke for lane in lanes.values() for a, b in zip(lane, lane[1:])))
+    assume(all(a.ret < b.invoke for lane in lanes.values() for a, b in itertools.pairwise(lane)))
     expected = "ok" if brute_force(steps, initial) else "violation"
     assert wgl_baseline.check(steps, initial) == expected
 

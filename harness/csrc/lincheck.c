@@ -1,0 +1,942 @@
+/*
+ * lincheck.c -- the linearizability checker's search in C (semharness._lincheck).
+ *
+ * This is _Search.run of harness/linearizability.py, step for step: the same greedy
+ * linearization of satisfied minimal read-only calls (pass by pass, lanes in order), the same
+ * children (minimal calls that apply, earliest return first, ties in lane order), the same
+ * symmetry rule (a call is skipped when an earlier child with the same (kind, n, pending)
+ * returns strictly earlier), the same memo (the vector of per-lane positions after the greedy
+ * steps), the same node count and budget, and the same "best" (the first node of greatest
+ * depth).  Python is the reference; tests/test_lincheck_c.py holds the two to identical answers.
+ *
+ * Representation, for speed and memory:
+ *
+ * - a lane is a thread's calls: a run of row numbers in one lane-major array (4 bytes a call);
+ *   the calls' fields are read from the caller's int64 columns;
+ * - a memo node is a record in an arena: count, path, hash, then the positions, 16 bits each
+ *   when every lane of the segment is shorter than 65535 calls, else 32 bits -- 16 + 2 * lanes
+ *   (or 4 * lanes) bytes, rounded up to 8;
+ * - the memo is an open-addressing table (linear probing, at most half full) of node numbers,
+ *   found by a 32-bit hash of the positions and confirmed on the whole position vector, so it
+ *   is exact: a collision costs a comparison, never a configuration;
+ * - the hash is additive, sum over lanes of mix(lane, position) mod 2**32, so advancing a lane
+ *   updates it in O(1); so are the depth, the number of lanes not done, and each lane's next
+ *   call's invoke and return (dense arrays, which is all that finding the minimal calls reads);
+ * - a stack entry is (parent node, lane): the child is the parent advanced in that lane; it is
+ *   rebuilt from the parent's record when popped, except for the common case of the first
+ *   child of the node just expanded, whose parent state is still the working state;
+ * - the path is a parent-pointer tree of (call, parent) records; the records made for a popped
+ *   configuration that turns out to be in the memo are dropped again at once.
+ *
+ * For a valid history that is about 0.8 to 1.7 nodes a call, each some 32 to 50 bytes of record
+ * (8 threads), 8 to 16 of table, 8 of path.  The search runs without the GIL, on memory from
+ * PyMem_Raw* (which tracemalloc sees).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#define INF_RET ((int64_t)1 << 62) /* a pending call's return time (INFINITY) */
+#define MAX_COUNT ((int64_t)2147483647)
+/* |initial| plus every |n| of an acquire or release stays below this: no count overflows */
+#define COUNT_LIMIT ((uint64_t)1 << 61)
+#define NIL UINT32_MAX
+
+enum { K_ACQ = 0, K_REL = 1, K_FAIL = 2, K_OVER = 3, K_READ = 4 };
+enum { ST_OK = 0, ST_VIOLATION = 1, ST_UNKNOWN = 2, ST_NOT_RUN = 3, ST_NOMEM = -1 };
+
+typedef struct {
+    uint32_t call, parent; /* call: a lane-major position */
+} PathNode;
+
+typedef struct {
+    uint32_t node, lane; /* node NIL: the root */
+} Entry;
+
+typedef struct {
+    int64_t kind, n, ret;
+    int pending;
+} Chosen;
+
+typedef struct {
+    int64_t count;
+    uint32_t path, hash;
+    /* then the positions, uint16 or uint32 each */
+} NodeHead;
+
+/* The caller's columns (rows index them). */
+typedef struct {
+    const int64_t *kinds, *ns, *invokes, *rets, *threads;
+} Columns;
+
+/* Buffers kept from one segment to the next; each with its capacity in elements. */
+typedef struct {
+    /* the segment's lanes */
+    uint32_t *rows; /* lane-major: the row of each call */
+    size_t rows_cap;
+    uint32_t *lane_of; /* per call, in the order given: its lane */
+    size_t lane_of_cap;
+    uint32_t *lane_off, *lane_len, *needed, *cursor, *pos, *minimal, *cand;
+    int64_t *lane_thread, *nret, *ninv, *nkind, *nn; /* n...: each lane's next call */
+    Chosen *chosen;
+    size_t lanes_cap; /* of each per-lane array */
+    int64_t *tkeys;   /* thread -> lane, open addressing */
+    uint32_t *tvals;
+    size_t tmap_cap;
+    int wide; /* positions stored as uint32 (else uint16) */
+    /* the search */
+    uint8_t *arena; /* node records */
+    size_t arena_len, arena_cap, stride;
+    uint32_t *table; /* node + 1; 0: empty */
+    size_t table_cap, table_alloc, nodes;
+    uint8_t *key; /* the working positions, packed as in a record */
+    size_t key_cap;
+    PathNode *path;
+    size_t path_len, path_cap;
+    Entry *stack;
+    size_t stack_len, stack_cap;
+} Work;
+
+typedef struct {
+    int status;
+    int64_t nodes;
+    uint32_t final_path; /* ok: the linearization */
+    uint32_t best;       /* the node of the longest partial linearization, NIL if none */
+} Result;
+
+static int reserve(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / elem)
+            return -1;
+        nc += nc / 2 + 16;
+    }
+    void *q = PyMem_RawRealloc(*p, nc * elem);
+    if (q == NULL)
+        return -1;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+#define RESERVE(w, buf, cap, need) reserve((void **)&(w)->buf, &(w)->cap, (need), sizeof *(w)->buf)
+
+static void work_free(Work *w)
+{
+    void *bufs[] = {w->rows,  w->lane_of, w->lane_off, w->lane_len, w->needed, w->cursor,
+                    w->pos,   w->minimal, w->cand,     w->lane_thread, w->nret, w->ninv,
+                    w->nkind, w->nn,
+                    w->chosen, w->tkeys,  w->tvals,    w->arena,    w->table,  w->key,
+                    w->path,  w->stack};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        PyMem_RawFree(bufs[i]);
+    memset(w, 0, sizeof *w);
+}
+
+static inline uint32_t mix(uint32_t lane, uint32_t pos)
+{
+    uint64_t x = (((uint64_t)lane << 32) | pos) * UINT64_C(0x9E3779B97F4A7C15);
+    x ^= x >> 29;
+    x *= UINT64_C(0xBF58476D1CE4E5B9);
+    x ^= x >> 32;
+    return (uint32_t)x;
+}
+
+static inline int applies(int64_t kind, int64_t n, int64_t count)
+{
+    switch (kind) {
+    case K_ACQ:
+        return count >= n;
+    case K_REL:
+        return count <= MAX_COUNT - n;
+    case K_FAIL:
+        return count < n;
+    case K_OVER:
+        return n > MAX_COUNT - count;
+    default:
+        return count == n;
+    }
+}
+
+static inline int64_t effect(int64_t kind, int64_t n)
+{
+    return kind == K_ACQ ? -n : kind == K_REL ? n : 0;
+}
+
+/* ---- a segment's lanes ---- */
+
+static inline size_t thread_slot(int64_t thread, size_t cap)
+{
+    return (size_t)(((uint64_t)thread * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
+}
+
+static int tmap_grow(Work *w, uint32_t lanes)
+{
+    size_t cap = w->tmap_cap ? w->tmap_cap * 2 : 64;
+    PyMem_RawFree(w->tkeys);
+    PyMem_RawFree(w->tvals);
+    w->tkeys = PyMem_RawMalloc(cap * sizeof(int64_t));
+    w->tvals = PyMem_RawMalloc(cap * sizeof(uint32_t));
+    w->tmap_cap = 0;
+    if (w->tkeys == NULL || w->tvals == NULL)
+        return -1;
+    w->tmap_cap = cap;
+    memset(w->tvals, 0xff, cap * sizeof(uint32_t));
+    for (uint32_t l = 0; l < lanes; l++) {
+        size_t h = thread_slot(w->lane_thread[l], cap);
+        while (w->tvals[h] != NIL)
+            h = (h + 1) & (cap - 1);
+        w->tkeys[h] = w->lane_thread[l];
+        w->tvals[h] = l;
+    }
+    return 0;
+}
+
+/* Per-lane arrays for `lanes` lanes (each at least lanes_cap long). */
+static int lanes_reserve(Work *w, size_t lanes)
+{
+    if (lanes <= w->lanes_cap)
+        return 0;
+    size_t cap = lanes + lanes / 2 + 8, c;
+    uint32_t **u32s[] = {&w->lane_off, &w->lane_len, &w->needed, &w->cursor,
+                         &w->pos,      &w->minimal,  &w->cand};
+    for (size_t k = 0; k < sizeof u32s / sizeof u32s[0]; k++)
+        if ((c = w->lanes_cap, reserve((void **)u32s[k], &c, cap, sizeof(uint32_t))) < 0)
+            return -1;
+    int64_t **i64s[] = {&w->lane_thread, &w->nret, &w->ninv, &w->nkind, &w->nn};
+    for (size_t k = 0; k < sizeof i64s / sizeof i64s[0]; k++)
+        if ((c = w->lanes_cap, reserve((void **)i64s[k], &c, cap, sizeof(int64_t))) < 0)
+            return -1;
+    if ((c = w->lanes_cap, reserve((void **)&w->chosen, &c, cap, sizeof(Chosen))) < 0)
+        return -1;
+    w->lanes_cap = cap;
+    return 0;
+}
+
+/*
+ * Lays out the m calls at seg[0..m) (rows of the columns, in index order; seg NULL: rows
+ * 0..m-1) as lanes, in order of each thread's first call.  Returns the number of lanes, -1 out
+ * of memory.
+ */
+static int64_t build(Work *w, const Columns *c, uint32_t m, const int64_t *seg)
+{
+    if (w->tmap_cap == 0 && tmap_grow(w, 0) < 0) /* the map is empty between builds */
+        return -1;
+    if (RESERVE(w, lane_of, lane_of_cap, m) < 0 || RESERVE(w, rows, rows_cap, m) < 0)
+        return -1;
+    uint32_t lanes = 0;
+    for (uint32_t i = 0; i < m; i++) {
+        int64_t th = c->threads[seg ? seg[i] : i];
+        size_t mask = w->tmap_cap - 1, h = thread_slot(th, w->tmap_cap);
+        while (w->tvals[h] != NIL && w->tkeys[h] != th)
+            h = (h + 1) & mask;
+        uint32_t lane = w->tvals[h];
+        if (lane == NIL) {
+            if (lanes_reserve(w, (size_t)lanes + 2) < 0)
+                return -1;
+            lane = lanes++;
+            w->lane_thread[lane] = th;
+            w->tkeys[h] = th;
+            w->tvals[h] = lane;
+            if (2 * (size_t)lanes > w->tmap_cap && tmap_grow(w, lanes) < 0)
+                return -1;
+        }
+        w->lane_of[i] = lane;
+    }
+    /* Empty the map again, last entry first: each entry's probe run then is still intact. */
+    for (uint32_t l = lanes; l-- > 0;) {
+        size_t h = thread_slot(w->lane_thread[l], w->tmap_cap);
+        while (w->tvals[h] != l)
+            h = (h + 1) & (w->tmap_cap - 1);
+        w->tvals[h] = NIL;
+    }
+    memset(w->lane_len, 0, lanes * sizeof(uint32_t));
+    memset(w->needed, 0, lanes * sizeof(uint32_t));
+    for (uint32_t i = 0; i < m; i++)
+        w->lane_len[w->lane_of[i]]++;
+    uint32_t off = 0, longest = 0;
+    for (uint32_t l = 0; l < lanes; l++) {
+        w->lane_off[l] = w->cursor[l] = off;
+        off += w->lane_len[l];
+        if (w->lane_len[l] > longest)
+            longest = w->lane_len[l];
+    }
+    w->lane_off[lanes] = off;
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t l = w->lane_of[i];
+        int64_t r = seg ? seg[i] : (int64_t)i;
+        w->rows[w->cursor[l]++] = (uint32_t)r;
+        if (c->rets[r] < INF_RET)
+            w->needed[l]++;
+    }
+    w->wide = longest >= UINT16_MAX;
+    return lanes;
+}
+
+/* ---- the memo ---- */
+
+static inline NodeHead *node_at(const Work *w, uint32_t node)
+{
+    return (NodeHead *)(w->arena + (size_t)node * w->stride);
+}
+
+static inline uint32_t node_pos(const Work *w, const NodeHead *rec, uint32_t l)
+{
+    const uint8_t *key = (const uint8_t *)(rec + 1);
+    return w->wide ? ((const uint32_t *)key)[l] : ((const uint16_t *)key)[l];
+}
+
+static inline size_t slot_of(uint32_t h, size_t cap)
+{
+    /* Fibonacci hashing: the top bits of h * the golden ratio, scaled to cap (a power of 2) */
+    return (size_t)(((uint64_t)(h * UINT32_C(0x9E3779B1)) * cap) >> 32);
+}
+
+static int table_reset(Work *w)
+{
+    size_t cap = 64;
+    if (w->table_alloc < cap) {
+        PyMem_RawFree(w->table);
+        w->table = PyMem_RawMalloc(cap * sizeof(uint32_t));
+        w->table_alloc = w->table ? cap : 0;
+        if (w->table == NULL)
+            return -1;
+    }
+    memset(w->table, 0, cap * sizeof(uint32_t));
+    w->table_cap = cap;
+    w->nodes = 0;
+    w->arena_len = 0;
+    return 0;
+}
+
+static int table_grow(Work *w)
+{
+    size_t cap = w->table_cap * 2;
+    if (cap > ((size_t)1 << 32))
+        return -1;
+    uint32_t *t = PyMem_RawCalloc(cap, sizeof(uint32_t));
+    if (t == NULL)
+        return -1;
+    for (size_t node = 0; node < w->nodes; node++) {
+        size_t s = slot_of(node_at(w, (uint32_t)node)->hash, cap);
+        while (t[s])
+            s = (s + 1) & (cap - 1);
+        t[s] = (uint32_t)node + 1;
+    }
+    PyMem_RawFree(w->table);
+    w->table = t;
+    w->table_cap = w->table_alloc = cap;
+    return 0;
+}
+
+/*
+ * Looks up the configuration w->key (packed positions) with hash h: 1 if it is in the memo, 0
+ * if it has been added as node w->nodes - 1 (with count and path), -1 out of memory.
+ */
+static int memo_add(Work *w, uint32_t h, int64_t count, uint32_t path)
+{
+    size_t mask = w->table_cap - 1, s = slot_of(h, w->table_cap);
+    size_t bytes = w->stride - sizeof(NodeHead);
+    for (uint32_t v; (v = w->table[s]) != 0; s = (s + 1) & mask) {
+        const NodeHead *rec = node_at(w, v - 1);
+        if (rec->hash == h && memcmp(rec + 1, w->key, bytes) == 0)
+            return 1;
+    }
+    if (w->nodes >= NIL - 1 || RESERVE(w, arena, arena_cap, w->arena_len + w->stride) < 0)
+        return -1;
+    NodeHead *rec = (NodeHead *)(w->arena + w->arena_len);
+    w->arena_len += w->stride;
+    rec->count = count;
+    rec->path = path;
+    rec->hash = h;
+    memcpy(rec + 1, w->key, bytes);
+    w->table[s] = (uint32_t)++w->nodes;
+    if (w->nodes * 2 > w->table_cap && table_grow(w) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- the search ---- */
+
+/* The working configuration. */
+typedef struct {
+    int64_t count, depth;
+    uint32_t hash, path, undone, live; /* lanes not done; lanes with calls left */
+} State;
+
+static inline int push_path(Work *w, uint32_t call, uint32_t *path)
+{
+    if (w->path_len >= NIL - 1 || RESERVE(w, path, path_cap, w->path_len + 1) < 0)
+        return -1;
+    w->path[w->path_len] = (PathNode){call, *path};
+    *path = (uint32_t)w->path_len++;
+    return 0;
+}
+
+/* Lane l's next call (at position p), into the dense next-call arrays. */
+static inline void load_next(Work *w, const Columns *c, uint32_t l, uint32_t p)
+{
+    if (p < w->lane_len[l]) {
+        uint32_t r = w->rows[w->lane_off[l] + p];
+        w->nret[l] = c->rets[r];
+        w->ninv[l] = c->invokes[r];
+        w->nkind[l] = c->kinds[r];
+        w->nn[l] = c->ns[r];
+    } else {
+        w->nret[l] = w->ninv[l] = INT64_MAX;
+        w->nkind[l] = K_READ;
+        w->nn[l] = 0;
+    }
+}
+
+/* Linearizes lane l's next call. */
+static inline int advance(Work *w, const Columns *c, State *st, uint32_t l)
+{
+    uint32_t p = w->pos[l];
+    st->hash += mix(l, p + 1) - mix(l, p);
+    w->pos[l] = ++p;
+    st->depth++;
+    if (p == w->needed[l])
+        st->undone--;
+    if (p == w->lane_len[l])
+        st->live--;
+    load_next(w, c, l, p);
+    return push_path(w, w->lane_off[l] + p - 1, &st->path);
+}
+
+/* Sets the working state to all positions zero. */
+static void load_root(Work *w, const Columns *c, uint32_t L, State *st)
+{
+    st->depth = 0;
+    st->undone = st->live = 0;
+    for (uint32_t l = 0; l < L; l++) {
+        w->pos[l] = 0;
+        st->undone += 0 < w->needed[l];
+        st->live += 0 < w->lane_len[l];
+        load_next(w, c, l, 0);
+    }
+}
+
+/* Sets the working state to node rec's, reloading only the lanes where the two differ. */
+static void load(Work *w, const Columns *c, uint32_t L, const NodeHead *rec, State *st)
+{
+    for (uint32_t l = 0; l < L; l++) {
+        uint32_t p = node_pos(w, rec, l), q = w->pos[l];
+        if (p == q)
+            continue;
+        st->depth += (int64_t)p - (int64_t)q;
+        st->undone += (uint32_t)(p < w->needed[l]) - (uint32_t)(q < w->needed[l]);
+        st->live += (uint32_t)(p < w->lane_len[l]) - (uint32_t)(q < w->lane_len[l]);
+        w->pos[l] = p;
+        load_next(w, c, l, p);
+    }
+    st->count = rec->count;
+    st->hash = rec->hash;
+    st->path = rec->path;
+}
+
+/* The lanes whose next call is minimal, in lane order; returns how many. */
+static inline uint32_t minimal_lanes(const Work *w, uint32_t L, const State *st)
+{
+    if (st->live == 0)
+        return 0;
+    const int64_t *nret = w->nret, *ninv = w->ninv;
+    int64_t limit = INT64_MAX; /* the exhausted lanes' nret: the min is over the live ones */
+    for (uint32_t l = 0; l < L; l++)
+        limit = nret[l] < limit ? nret[l] : limit;
+    uint32_t k = 0;
+    for (uint32_t l = 0; l < L; l++)
+        if (ninv[l] <= limit && w->pos[l] < w->lane_len[l])
+            w->minimal[k++] = l;
+    return k;
+}
+
+static inline void pack_key(Work *w, uint32_t L)
+{
+    if (w->wide) {
+        memcpy(w->key, w->pos, L * sizeof(uint32_t));
+    } else {
+        uint16_t *k = (uint16_t *)w->key;
+        for (uint32_t l = 0; l < L; l++)
+            k[l] = (uint16_t)w->pos[l];
+    }
+}
+
+static void search(Work *w, const Columns *c, uint32_t L, int64_t initial, int64_t budget,
+                   Result *res)
+{
+    const int64_t *nkind = w->nkind, *nn = w->nn, *nret = w->nret;
+    uint32_t *M = w->minimal, *cand = w->cand;
+    Chosen *chosen = w->chosen;
+    res->status = ST_NOMEM;
+    res->nodes = 0;
+    res->best = NIL;
+    res->final_path = NIL;
+    w->path_len = 0;
+    w->stack_len = 0;
+    size_t key_bytes = (size_t)L * (w->wide ? 4 : 2);
+    w->stride = sizeof(NodeHead) + ((key_bytes + 7) & ~(size_t)7);
+    if (table_reset(w) < 0 || RESERVE(w, stack, stack_cap, 1) < 0 ||
+        RESERVE(w, key, key_cap, key_bytes + 8) < 0)
+        return;
+    uint32_t h0 = 0;
+    for (uint32_t l = 0; l < L; l++)
+        h0 += mix(l, 0);
+    memset(w->key, 0, w->stride - sizeof(NodeHead)); /* the padding compares equal */
+    int64_t best_depth = -1;
+    uint32_t current = NIL; /* the node whose state the working state still is, if any */
+    State st;
+    w->stack[w->stack_len++] = (Entry){NIL, 0};
+    while (w->stack_len) {
+        Entry e = w->stack[--w->stack_len];
+        size_t mark = w->path_len;
+        if (e.node == NIL) {
+            load_root(w, c, L, &st);
+            st.count = initial;
+            st.hash = h0;
+            st.path = NIL;
+        } else {
+            if (e.node != current)
+                load(w, c, L, node_at(w, e.node), &st);
+            st.count += effect(nkind[e.lane], nn[e.lane]);
+            if (advance(w, c, &st, e.lane) < 0)
+                return;
+        }
+        current = NIL;
+        /* Greedy: minimal read-only calls the count satisfies, pass by pass. */
+        uint32_t k;
+        int progressed;
+        do {
+            progressed = 0;
+            k = minimal_lanes(w, L, &st);
+            for (uint32_t i = 0; i < k; i++) {
+                uint32_t l = M[i];
+                if (nkind[l] >= K_FAIL && applies(nkind[l], nn[l], st.count)) {
+                    if (advance(w, c, &st, l) < 0)
+                        return;
+                    progressed = 1;
+                }
+            }
+        } while (progressed);
+        /* M[0..k): the minimal lanes here (the last pass changed nothing) */
+        if (st.undone == 0) {
+            res->status = ST_OK;
+            res->final_path = st.path;
+            return;
+        }
+        pack_key(w, L);
+        int seen = memo_add(w, st.hash, st.count, st.path);
+        if (seen < 0)
+            return;
+        if (seen) {
+            w->path_len = mark; /* nothing else refers to the records made since the pop */
+            continue;
+        }
+        uint32_t node = (uint32_t)(w->nodes - 1);
+        current = node;
+        res->nodes++;
+        if (st.depth > best_depth) {
+            best_depth = st.depth;
+            res->best = node;
+        }
+        if (res->nodes > budget) {
+            res->status = ST_UNKNOWN;
+            return;
+        }
+        /*
+         * Children: minimal calls with an effect that apply, earliest return first (ties in
+         * lane order).  Symmetry: a call is skipped when a tried one of the same effect returns
+         * strictly earlier -- in that order, when another of its effect returns earlier.  So
+         * the children are the calls that return first among those of their effect: found with
+         * each effect's earliest return, then put in order (few: one per effect, but for ties).
+         */
+        uint32_t nchosen = 0, kept = 0;
+        for (uint32_t i = 0; i < k; i++) {
+            uint32_t l = M[i];
+            int64_t kind = nkind[l], n = nn[l], ret = nret[l];
+            if (kind >= K_FAIL || !applies(kind, n, st.count))
+                continue;
+            int pending = ret >= INF_RET;
+            uint32_t j = 0;
+            while (j < nchosen &&
+                   (chosen[j].kind != kind || chosen[j].n != n || chosen[j].pending != pending))
+                j++;
+            if (j == nchosen)
+                chosen[nchosen++] = (Chosen){kind, n, ret, pending};
+            else if (ret < chosen[j].ret)
+                chosen[j].ret = ret;
+            else if (ret > chosen[j].ret)
+                continue;
+            cand[kept++] = l;
+        }
+        uint32_t nc = kept;
+        kept = 0;
+        for (uint32_t i = 0; i < nc; i++) {
+            uint32_t l = cand[i], j = 0;
+            int64_t kind = nkind[l], n = nn[l], ret = nret[l];
+            int pending = ret >= INF_RET;
+            while (chosen[j].kind != kind || chosen[j].n != n || chosen[j].pending != pending)
+                j++;
+            if (ret != chosen[j].ret)
+                continue;
+            for (j = kept++; j > 0 && nret[cand[j - 1]] > ret; j--) /* stable insertion */
+                cand[j] = cand[j - 1];
+            cand[j] = l;
+        }
+        if (RESERVE(w, stack, stack_cap, w->stack_len + kept) < 0)
+            return;
+        for (uint32_t i = kept; i-- > 0;) /* the first child is popped first */
+            w->stack[w->stack_len++] = (Entry){node, cand[i]};
+    }
+    res->status = ST_VIOLATION;
+}
+
+/* The path's calls, oldest first, as rows; returns how many. */
+static size_t path_rows(const Work *w, uint32_t path, int64_t *out)
+{
+    size_t depth = 0;
+    for (uint32_t p = path; p != NIL; p = w->path[p].parent)
+        depth++;
+    if (out != NULL)
+        for (size_t i = depth; path != NIL; path = w->path[path].parent)
+            out[--i] = w->rows[w->path[path].call];
+    return depth;
+}
+
+/* ---- arguments ---- */
+
+static int get_i64(PyObject *obj, Py_buffer *view, const char *name)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return -1;
+    const char *f = view->format ? view->format : "B";
+    if (*f == '<' || *f == '=' || *f == '@')
+        f++;
+    if (view->itemsize != 8 || (strcmp(f, "q") != 0 && strcmp(f, "l") != 0) || view->ndim > 1) {
+        PyErr_Format(PyExc_TypeError, "%s must be a 1-d int64 buffer, not format %s", name,
+                     view->format ? view->format : "B");
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t abs_u64(int64_t v)
+{
+    return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+/* Kinds in 0..4, and no count can overflow: |initial| + sum |n| of acquires and releases. */
+static int validate(const Columns *c, size_t m, const int64_t *rows, uint64_t initial_abs)
+{
+    uint64_t total = initial_abs;
+    for (size_t i = 0; i < m; i++) {
+        int64_t r = rows ? rows[i] : (int64_t)i, kind = c->kinds[r];
+        if (kind < K_ACQ || kind > K_READ) {
+            PyErr_Format(PyExc_ValueError, "row %lld: kind %lld is not 0..4", (long long)r,
+                         (long long)kind);
+            return -1;
+        }
+        if (kind <= K_REL) {
+            uint64_t a = abs_u64(c->ns[r]);
+            if (a >= COUNT_LIMIT || (total += a) >= COUNT_LIMIT) {
+                total = COUNT_LIMIT;
+                break;
+            }
+        }
+    }
+    if (total < COUNT_LIMIT)
+        return 0;
+    PyErr_SetString(PyExc_OverflowError,
+                    "counts could leave the range the C search handles (2**61)");
+    return -1;
+}
+
+/* An int64 memoryview over a new bytearray of n items (*data: its memory). */
+static PyObject *int64_buffer(Py_ssize_t n, int64_t **data)
+{
+    PyObject *bytes = PyByteArray_FromStringAndSize(NULL, n * 8);
+    if (bytes == NULL)
+        return NULL;
+    *data = (int64_t *)PyByteArray_AS_STRING(bytes);
+    return bytes;
+}
+
+static PyObject *as_int64_view(PyObject *bytes)
+{
+    PyObject *mv = PyMemoryView_FromObject(bytes);
+    if (mv == NULL)
+        return NULL;
+    PyObject *view = PyObject_CallMethod(mv, "cast", "s", "q");
+    Py_DECREF(mv);
+    return view;
+}
+
+static const char *STATUS[] = {"ok", "violation", "unknown", "not run"};
+
+/* ---- search(): one segment ---- */
+
+PyDoc_STRVAR(search_doc,
+             "search(kinds, ns, invokes, rets, threads, indices, initial, budget)\n"
+             "--\n\n"
+             "One segment's search, as _Search.run.  The arrays (1-d int64 buffers) hold the\n"
+             "segment's calls, completed and pending (ret >= 1 << 62), in increasing index order.\n"
+             "Returns (status, order, nodes, best_positions, best_count, lane_threads): status\n"
+             "'ok', 'violation' or 'unknown' (more than budget nodes); order an int64 memoryview\n"
+             "of indices, the linearization when 'ok', else the longest partial one found;\n"
+             "best_positions the lane positions where that one ends (() when no node was\n"
+             "explored), best_count the count there; lane_threads the lanes' threads, lanes in\n"
+             "order of first call.");
+
+static PyObject *py_search(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objs[6];
+    long long initial, budget;
+    if (!PyArg_ParseTuple(args, "OOOOOOLL:search", &objs[0], &objs[1], &objs[2], &objs[3],
+                          &objs[4], &objs[5], &initial, &budget))
+        return NULL;
+    static const char *names[] = {"kinds", "ns", "invokes", "rets", "threads", "indices"};
+    Py_buffer v[6];
+    int got = 0;
+    PyObject *result = NULL, *order = NULL, *best = NULL, *lanes = NULL;
+    Work w;
+    memset(&w, 0, sizeof w);
+    for (; got < 6; got++)
+        if (get_i64(objs[got], &v[got], names[got]) < 0)
+            goto done;
+    Py_ssize_t m = v[0].len / 8;
+    for (int i = 1; i < 6; i++)
+        if (v[i].len / 8 != m) {
+            PyErr_Format(PyExc_ValueError, "%s has %zd items, kinds %zd", names[i], v[i].len / 8,
+                         m);
+            goto done;
+        }
+    if (m >= (Py_ssize_t)NIL - 1) {
+        PyErr_SetString(PyExc_OverflowError, "too many calls");
+        goto done;
+    }
+    Columns c = {v[0].buf, v[1].buf, v[2].buf, v[3].buf, v[4].buf};
+    const int64_t *idx = v[5].buf;
+    for (Py_ssize_t i = 1; i < m; i++)
+        if (idx[i] <= idx[i - 1]) {
+            PyErr_SetString(PyExc_ValueError, "indices must increase");
+            goto done;
+        }
+    if (validate(&c, (size_t)m, NULL, abs_u64(initial)) < 0)
+        goto done;
+    Result res;
+    uint32_t L = 0;
+    int failed;
+    Py_BEGIN_ALLOW_THREADS
+    int64_t built = build(&w, &c, (uint32_t)m, NULL);
+    failed = built < 0;
+    if (!failed) {
+        L = (uint32_t)built;
+        search(&w, &c, L, initial, budget, &res);
+        failed = res.status == ST_NOMEM;
+    }
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const NodeHead *rec = res.best != NIL ? node_at(&w, res.best) : NULL;
+    uint32_t path = res.status == ST_OK ? res.final_path : rec ? rec->path : NIL;
+    int64_t *out = NULL;
+    PyObject *bytes = int64_buffer((Py_ssize_t)path_rows(&w, path, NULL), &out);
+    if (bytes == NULL)
+        goto done;
+    size_t depth = path_rows(&w, path, out);
+    for (size_t i = 0; i < depth; i++)
+        out[i] = idx[out[i]];
+    order = as_int64_view(bytes);
+    Py_DECREF(bytes);
+    if (order == NULL)
+        goto done;
+    best = PyTuple_New(rec ? L : 0);
+    for (uint32_t l = 0; best && rec && l < L; l++) {
+        PyObject *p = PyLong_FromUnsignedLong(node_pos(&w, rec, l));
+        if (p == NULL)
+            Py_CLEAR(best);
+        else
+            PyTuple_SET_ITEM(best, l, p);
+    }
+    lanes = PyTuple_New(L);
+    for (uint32_t l = 0; lanes && l < L; l++) {
+        PyObject *t = PyLong_FromLongLong(w.lane_thread[l]);
+        if (t == NULL)
+            Py_CLEAR(lanes);
+        else
+            PyTuple_SET_ITEM(lanes, l, t);
+    }
+    if (best == NULL || lanes == NULL)
+        goto done;
+    result = Py_BuildValue("sOLOLO", STATUS[res.status], order, (long long)res.nodes, best,
+                           (long long)(rec ? rec->count : initial), lanes);
+done:
+    Py_XDECREF(order);
+    Py_XDECREF(best);
+    Py_XDECREF(lanes);
+    for (int i = 0; i < got; i++)
+        PyBuffer_Release(&v[i]);
+    work_free(&w);
+    return result;
+}
+
+/* ---- search_segments(): many segments, one call ---- */
+
+PyDoc_STRVAR(search_segments_doc,
+             "search_segments(kinds, ns, invokes, rets, threads, rows, starts, initials, budget)\n"
+             "--\n\n"
+             "Searches segment s -- the calls at rows[starts[s]:starts[s+1]] of the columns, in\n"
+             "increasing index order, from count initials[s] -- for each segment in turn, and\n"
+             "stops after the first violation.  Returns (statuses, nodes, order): statuses bytes,\n"
+             "per segment 0 ok, 1 violation, 2 unknown, 3 not run; nodes an int64 memoryview,\n"
+             "per segment; order an int64 memoryview of rows, the linearizations of the segments\n"
+             "found ok, one after another.");
+
+static PyObject *py_search_segments(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objs[8];
+    long long budget;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOL:search_segments", &objs[0], &objs[1], &objs[2],
+                          &objs[3], &objs[4], &objs[5], &objs[6], &objs[7], &budget))
+        return NULL;
+    static const char *names[] = {"kinds",   "ns",   "invokes", "rets",
+                                  "threads", "rows", "starts",  "initials"};
+    Py_buffer v[8];
+    int got = 0;
+    PyObject *result = NULL, *statuses = NULL, *nodes_buf = NULL, *order_buf = NULL;
+    PyObject *nodes = NULL, *order = NULL;
+    Work w;
+    memset(&w, 0, sizeof w);
+    for (; got < 8; got++)
+        if (get_i64(objs[got], &v[got], names[got]) < 0)
+            goto done;
+    Py_ssize_t size = v[0].len / 8, nrows = v[5].len / 8, nseg = v[7].len / 8;
+    for (int i = 1; i < 5; i++)
+        if (v[i].len / 8 != size) {
+            PyErr_Format(PyExc_ValueError, "%s has %zd items, kinds %zd", names[i], v[i].len / 8,
+                         size);
+            goto done;
+        }
+    if (size >= (Py_ssize_t)NIL - 1) {
+        PyErr_SetString(PyExc_OverflowError, "too many calls");
+        goto done;
+    }
+    if (v[6].len / 8 != nseg + 1) {
+        PyErr_SetString(PyExc_ValueError, "starts must have one more item than initials");
+        goto done;
+    }
+    Columns c = {v[0].buf, v[1].buf, v[2].buf, v[3].buf, v[4].buf};
+    const int64_t *rows = v[5].buf, *starts = v[6].buf, *inits = v[7].buf;
+    if (starts[0] != 0 || starts[nseg] != nrows) {
+        PyErr_SetString(PyExc_ValueError, "starts must run from 0 to len(rows)");
+        goto done;
+    }
+    uint64_t init_abs = 0;
+    for (Py_ssize_t s = 0; s < nseg; s++) {
+        if (starts[s + 1] < starts[s]) {
+            PyErr_SetString(PyExc_ValueError, "starts must not decrease");
+            goto done;
+        }
+        for (int64_t i = starts[s]; i < starts[s + 1]; i++)
+            if (rows[i] < 0 || rows[i] >= size || (i > starts[s] && rows[i] <= rows[i - 1])) {
+                PyErr_SetString(PyExc_ValueError,
+                                "each segment's rows must increase, within the columns");
+                goto done;
+            }
+        if (abs_u64(inits[s]) > init_abs)
+            init_abs = abs_u64(inits[s]);
+    }
+    if (validate(&c, (size_t)nrows, rows, init_abs) < 0)
+        goto done;
+    int64_t *nd = NULL, *out = NULL;
+    statuses = PyBytes_FromStringAndSize(NULL, nseg);
+    nodes_buf = int64_buffer(nseg, &nd);
+    order_buf = int64_buffer(nrows, &out);
+    if (statuses == NULL || nodes_buf == NULL || order_buf == NULL)
+        goto done;
+    char *st = PyBytes_AS_STRING(statuses);
+    memset(st, ST_NOT_RUN, nseg);
+    memset(nd, 0, nseg * 8);
+    size_t written = 0;
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t s = 0; s < nseg; s++) {
+        const int64_t *seg = rows + starts[s];
+        int64_t built = build(&w, &c, (uint32_t)(starts[s + 1] - starts[s]), seg);
+        Result res;
+        if (built >= 0)
+            search(&w, &c, (uint32_t)built, inits[s], budget, &res);
+        if (built < 0 || res.status == ST_NOMEM) {
+            failed = 1;
+            break;
+        }
+        st[s] = (char)res.status;
+        nd[s] = res.nodes;
+        if (res.status == ST_OK)
+            written += path_rows(&w, res.final_path, out + written);
+        else if (res.status == ST_VIOLATION)
+            break;
+    }
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    work_free(&w); /* before the order is trimmed */
+    if (PyByteArray_Resize(order_buf, (Py_ssize_t)(written * 8)) < 0)
+        goto done;
+    nodes = as_int64_view(nodes_buf);
+    order = as_int64_view(order_buf);
+    if (nodes == NULL || order == NULL)
+        goto done;
+    result = PyTuple_Pack(3, statuses, nodes, order);
+done:
+    Py_XDECREF(statuses);
+    Py_XDECREF(nodes_buf);
+    Py_XDECREF(order_buf);
+    Py_XDECREF(nodes);
+    Py_XDECREF(order);
+    for (int i = 0; i < got; i++)
+        PyBuffer_Release(&v[i]);
+    work_free(&w);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"search", py_search, METH_VARARGS, search_doc},
+    {"search_segments", py_search_segments, METH_VARARGS, search_segments_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "semharness._lincheck",
+    .m_doc = "The linearizability checker's search (harness/linearizability.py) in C.",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC PyInit__lincheck(void);
+PyMODINIT_FUNC PyInit__lincheck(void)
+{
+    PyObject *m = PyModule_Create(&module_def);
+    if (m == NULL)
+        return NULL;
+    PyObject *inf = PyLong_FromLongLong(INF_RET);
+    if (inf == NULL || PyModule_AddObject(m, "INFINITY", inf) < 0) {
+        Py_XDECREF(inf);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

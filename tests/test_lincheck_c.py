@@ -1,0 +1,297 @@
+"""The C search (semharness._lincheck) against the Python reference, and the array glue.
+
+Both backends must give the same Verdict -- status, order, counts, window, culprit, reason,
+nodes -- so every test here runs the two and compares.
+"""
+
+from __future__ import annotations
+
+import array
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_linearizability import small_histories
+
+from semharness.contract import MAX_COUNT
+from semharness.histgen import Mix, generate, plant_violation, to_history
+from semharness.history import History
+from semharness.linearizability import (
+    ACQ,
+    FAIL,
+    INFINITY,
+    OVER,
+    READ,
+    REL,
+    Step,
+    StepArrays,
+    _search_one,
+    check_arrays,
+    check_history,
+    check_steps,
+    segments,
+    to_step,
+)
+
+_lincheck = pytest.importorskip("semharness._lincheck")
+
+
+def both(steps: list[Step], initial: int, budget: int = 1_000_000):
+    c = check_steps(steps, initial, budget, backend="c")
+    py = check_steps(steps, initial, budget, backend="python")
+    assert c == py
+    return c
+
+
+@st.composite
+def wider_histories(draw: st.DrawFn) -> tuple[list[Step], int]:
+    """Up to 6 threads of up to 4 calls, every kind, pending calls anywhere a thread ends."""
+    initial = draw(st.integers(0, 4))
+    steps: list[Step] = []
+    for thread in draw(st.lists(st.integers(0, 9), min_size=1, max_size=6, unique=True)):
+        time = draw(st.integers(0, 4))
+        for _ in range(draw(st.integers(1, 4))):
+            invoke = time + draw(st.integers(0, 2))
+            ret = invoke + draw(st.integers(0, 4))
+            kind = draw(st.sampled_from([ACQ, REL, FAIL, READ, OVER, ACQ, REL]))
+            n = draw(st.integers(0, 4))
+            if kind == OVER:
+                n = MAX_COUNT - draw(st.integers(0, 3))
+            pending = draw(st.integers(0, 7)) == 0
+            steps.append(Step(len(steps), thread, kind, n, invoke, INFINITY if pending else ret))
+            if pending:
+                break
+            time = ret + draw(st.integers(0, 1))
+    order = draw(st.permutations(range(len(steps))))  # indices need not follow the list order
+    return [steps[i] for i in order], initial
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True)
+@given(small_histories())
+def test_backends_agree_on_small_histories(case: tuple[list[Step], int]) -> None:
+    steps, initial = case
+    both(steps, initial)
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(wider_histories(), st.integers(-1, 30))
+def test_backends_agree_on_wider_histories_and_budgets(
+    case: tuple[list[Step], int], budget: int
+) -> None:
+    steps, initial = case
+    both(steps, initial)
+    both(steps, initial, budget)  # 'unknown' in the same segment, after the same nodes
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(wider_histories())
+def test_one_segment_search_gives_the_same_answer(case: tuple[list[Step], int]) -> None:
+    # the whole history as one search, pending calls and all: status, order, node count,
+    # where the longest partial linearization ends and the lanes' order
+    steps, initial = case
+    cols = StepArrays.from_steps(steps)
+    rows = np.arange(len(cols), dtype=np.int64)
+    for budget in (3, 10**6):
+        c = _search_one(cols, rows, cols.ret, initial, budget, "c")
+        py = _search_one(cols, rows, cols.ret, initial, budget, "python")
+        assert (c.status, c.nodes, c.best_positions, c.best_count, c.lane_threads) == (
+            py.status,
+            py.nodes,
+            py.best_positions,
+            py.best_count,
+            py.lane_threads,
+        )
+        assert c.order.tolist() == py.order.tolist()
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5, 8, 16])
+def test_backends_agree_on_generated_histories(threads: int) -> None:
+    steps, initial = generate(1500, threads, seed=threads)
+    assert both(steps, initial).ok
+    for where in (0.1, 0.5, 0.9):
+        verdict = both(plant_violation(steps, initial, where), initial, budget=20_000)
+        assert verdict.status in ("violation", "unknown")
+        if threads <= 3:
+            assert verdict.status == "violation"
+
+
+def test_backends_agree_on_busy_and_big_histories() -> None:
+    for threads, overlap in ((4, 0.9), (32, 0.5), (64, 0.7)):
+        steps, initial = generate(600, threads, seed=7, overlap=overlap, mix=Mix(max_n=2))
+        assert both(steps, initial, budget=50_000).ok
+
+
+def test_the_1m_path_handles_many_segments_and_unsorted_input() -> None:
+    steps, initial = generate(3000, 4, seed=11, overlap=0.1)
+    shuffled = list(steps)
+    np.random.default_rng(0).shuffle(shuffled)
+    verdict = both(shuffled, initial)
+    assert verdict.ok and verdict.segments > 50
+    assert verdict == check_steps(steps, initial)
+
+
+def test_any_thread_ids_over_many_segments() -> None:
+    # 40 bursts of 1 to 70 concurrent calls on threads with ids of every size: the C search's
+    # thread -> lane map grows, and empties between segments
+    rng = np.random.default_rng(5)
+    ids = [*rng.integers(-(2**62), 2**62, 300).tolist(), 0, -1, 2**63 - 1, -(2**63)]
+    steps: list[Step] = []
+    start = 0
+    for _ in range(40):
+        for thread in rng.choice(ids, int(rng.integers(1, 71)), replace=False).tolist():
+            kind = int(rng.choice([ACQ, REL, FAIL]))
+            n = 10**6 if kind == FAIL else int(rng.integers(0, 2))
+            invoke = start + int(rng.integers(0, 5))
+            steps.append(
+                Step(len(steps), thread, kind, n, invoke, invoke + int(rng.integers(1, 9)))
+            )
+        start += 20
+    verdict = both(steps, 100)
+    assert verdict.ok and verdict.segments >= 40
+    steps.append(Step(len(steps), ids[0], READ, -1, start, start + 1))  # no count is -1
+    assert both(steps, 100).status == "violation"
+
+
+def reference_segments(steps: list[Step], initial: int) -> list[tuple[int, list[Step], list[Step]]]:
+    """The original segments(), one step at a time."""
+    ordered = sorted(steps, key=lambda s: (s.invoke, s.ret))
+    out: list[tuple[int, list[Step], list[Step]]] = []
+    count = start_count = initial
+    completed: list[Step] = []
+    pending: list[Step] = []
+    horizon = -1
+    for step in ordered:
+        if (completed or pending) and not pending and step.invoke > horizon:
+            out.append((start_count, completed, pending))
+            completed, pending, start_count = [], [], count
+        if step.pending:
+            pending.append(step)
+        else:
+            completed.append(step)
+            count += step.effect()
+        horizon = max(horizon, step.ret)
+    if completed or pending:
+        out.append((start_count, completed, pending))
+    return out
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(wider_histories())
+def test_vectorised_segments_match_the_step_by_step_ones(case: tuple[list[Step], int]) -> None:
+    steps, initial = case
+    by_index = sorted(steps, key=lambda s: s.index)  # ties keep index order in both
+    assert segments(steps, initial) == reference_segments(by_index, initial)
+
+
+ERRORS = [None, None, None, "OverflowError", "ValueError", "TimeoutError"]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> History:
+    """Histories of every op, n (negative, 0, past MAX_COUNT), result and error."""
+    h = History(initial=draw(st.integers(0, 5)))
+    for _ in range(draw(st.integers(0, 40))):
+        op = draw(st.sampled_from(["acquire", "try_acquire", "release", "available"]))
+        n = draw(st.sampled_from([-1, 0, 1, 2, 3, MAX_COUNT, MAX_COUNT + 1]))
+        invoke = draw(st.integers(0, 50))
+        pending = draw(st.integers(0, 6)) == 0
+        ret = None if pending else invoke + draw(st.integers(0, 10))
+        error = None if pending else draw(st.sampled_from(ERRORS))
+        result = draw(st.booleans()) if op == "try_acquire" else draw(st.integers(-2, 6))
+        h.append(draw(st.integers(0, 4)), op, n, None, invoke, ret, result, error)
+    return h
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(histories())
+def test_history_columns_map_like_to_step(h: History) -> None:
+    expected = [s for s in (to_step(op) for op in h) if s is not None]
+    assert StepArrays.from_history(h).steps() == expected
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(histories())
+def test_backends_agree_on_histories(h: History) -> None:
+    c = check_history(h, backend="c")
+    py = check_history(h, backend="python")
+    assert c == py
+    # ...and the history path is the steps path
+    steps = [s for s in (to_step(op) for op in h) if s is not None]
+    assert c == check_steps(steps, h.initial, backend="c")
+
+
+@pytest.mark.parametrize("threads", [2, 8, 24])
+def test_generated_histories_read_from_columns_as_from_steps(threads: int) -> None:
+    steps, initial = generate(2000, threads, seed=threads + 1)
+    for case in (steps, plant_violation(steps, initial, 0.3)):
+        h = to_history(case, initial)
+        expected = check_steps(case, initial, budget=20_000)
+        for backend in ("c", "python"):
+            assert check_history(h, budget=20_000, backend=backend) == expected
+
+
+def test_edge_cases_agree() -> None:
+    for steps, initial in [
+        ([], 0),
+        ([Step(0, 0, ACQ, 1, 0, INFINITY)], 0),  # pending only: nothing is needed
+        ([Step(5, 3, READ, 7, 0, 1)], 0),  # the root itself fails
+        ([Step(0, 0, REL, 1, 0, 1), Step(1, 0, READ, 9, 2, 3)], 0),
+    ]:
+        both(steps, initial)
+        both(steps, initial, budget=0)
+        both(steps, initial, budget=-3)
+
+
+def test_out_of_range_values_fall_back_to_python() -> None:
+    huge = [Step(0, 0, ACQ, 2**62, 0, 1), Step(1, 1, READ, 0, 2, 3)]
+    verdict = check_steps(huge, 2**62)  # auto: the C search's range is left, Python answers
+    assert verdict.ok and verdict.counts == [0, 0]
+    assert not check_steps(huge, 2**62 - 1).ok
+    with pytest.raises(ValueError, match="C search"):
+        check_steps(huge, 2**62, backend="c")
+    odd = [Step(0, 0, 7, 1, 0, 1)]  # not a kind: only the reference knows what it does
+    assert check_steps(odd, 1) == check_steps(odd, 1, backend="python")
+    with pytest.raises(ValueError, match="backend"):
+        check_steps([], 0, backend="fortran")
+
+
+def test_check_arrays_takes_columns_in_any_row_order() -> None:
+    steps, initial = generate(500, 3, seed=2)
+    cols = StepArrays.from_steps(steps)
+    perm = np.random.default_rng(1).permutation(len(cols))
+    fields = ("index", "thread", "kind", "n", "invoke", "ret")
+    shuffled = StepArrays.of(*(getattr(cols, f)[perm] for f in fields))
+    assert check_arrays(shuffled, initial) == check_steps(steps, initial)
+    with pytest.raises(ValueError, match="repeat"):
+        StepArrays.of([1, 1], [0, 1], [REL, REL], [1, 1], [0, 0], [1, 1])
+
+
+def test_the_module_takes_buffers_and_checks_them() -> None:
+    q = lambda *v: array.array("q", v)  # noqa: E731
+    status, order, nodes, best, count, lanes = _lincheck.search(
+        q(ACQ, REL), q(1, 1), q(0, 2), q(5, 3), q(7, 9), q(10, 11), 0, 100
+    )
+    # lanes in order of first call; the release goes first, one node each before the acquire
+    assert (status, list(order), nodes, best, count) == ("ok", [11, 10], 2, (0, 1), 1)
+    assert lanes == (7, 9)
+    with pytest.raises(TypeError, match="int64"):
+        _lincheck.search(array.array("i", [0]), q(1), q(0), q(1), q(0), q(0), 0, 10)
+    with pytest.raises(ValueError, match="increase"):
+        _lincheck.search(q(0, 0), q(1, 1), q(0, 0), q(1, 1), q(0, 1), q(3, 2), 5, 10)
+    with pytest.raises(ValueError, match="kind"):
+        _lincheck.search(q(9), q(1), q(0), q(1), q(0), q(0), 5, 10)
+    with pytest.raises(OverflowError):
+        _lincheck.search(q(REL), q(2**62), q(0), q(1), q(0), q(0), 5, 10)
+
+
+def test_without_the_module_python_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import semharness.linearizability as lin
+
+    steps, initial = generate(300, 3, seed=4)
+    bad = plant_violation(steps, initial, 0.5)
+    expected = check_steps(bad, initial)
+    monkeypatch.setattr(lin, "_lincheck", None)
+    assert check_steps(bad, initial) == expected
+    with pytest.raises(RuntimeError, match="not built"):
+        check_steps(bad, initial, backend="c")
