@@ -32,7 +32,9 @@ the Python does 50 to 100 thousand).  ``backend`` chooses ('auto': C when it is 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -506,6 +508,53 @@ def _search_one(
 _STATUS = ("ok", "violation", "unknown", "not run")
 
 
+#: Histories at least this long, with several segments, are searched by several threads
+#: (the C search releases the GIL): independent segments need no coordination.
+PARALLEL_MIN_STEPS = 100_000
+
+
+def _search_segments_c(
+    cols: StepArrays, lay: _Layout, budget: int, workers: int | None = None
+) -> tuple[list[str], list[int], np.ndarray]:
+    """:func:`_search_segments` in C: contiguous groups of segments, one per worker thread,
+    merged in segment order (a group after a violating one counts as not run)."""
+    at = (cols.kind, cols.n, cols.invoke, cols.ret, cols.thread)
+
+    def run(first: int, last: int) -> tuple[list[str], list[int], np.ndarray]:
+        lo, hi = lay.starts[first], lay.starts[last]
+        statuses, nodes, order = _lincheck.search_segments(
+            *at,
+            lay.by_index[lo:hi],
+            lay.starts[first : last + 1] - lo,
+            lay.initials[first:last].astype(np.int64),
+            _c_budget(budget),
+        )
+        return [_STATUS[c] for c in statuses], list(nodes), np.asarray(order)
+
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(cols) >= PARALLEL_MIN_STEPS else 1
+    workers = max(1, min(workers, len(lay)))
+    if workers == 1:
+        return run(0, len(lay))
+    # groups of about equal size in steps, cut at segment boundaries
+    targets = np.linspace(0, lay.starts[-1], workers + 1)[1:-1]
+    cuts = np.unique(np.concatenate(([0], np.searchsorted(lay.starts, targets), [len(lay)])))
+    with ThreadPoolExecutor(len(cuts) - 1) as pool:
+        groups = list(pool.map(run, cuts[:-1].tolist(), cuts[1:].tolist()))
+    statuses: list[str] = []
+    nodes: list[int] = []
+    orders: list[np.ndarray] = [np.empty(0, np.int64)]
+    for group_statuses, group_nodes, order in groups:
+        if "violation" in statuses:
+            group_statuses = ["not run"] * len(group_statuses)
+            group_nodes = [0] * len(group_nodes)
+        else:
+            orders.append(order)
+        statuses += group_statuses
+        nodes += group_nodes
+    return statuses, nodes, np.concatenate(orders)
+
+
 def _search_segments(
     cols: StepArrays, lay: _Layout, budget: int, backend: str
 ) -> tuple[list[str], list[int], np.ndarray]:
@@ -513,11 +562,7 @@ def _search_segments(
     ('not run' after a violation) and nodes, and the rows of the 'ok' segments' linearizations,
     one after another."""
     if backend == "c":
-        at = (cols.kind, cols.n, cols.invoke, cols.ret, cols.thread)
-        statuses, nodes, order = _lincheck.search_segments(
-            *at, lay.by_index, lay.starts, lay.initials.astype(np.int64), _c_budget(budget)
-        )
-        return [_STATUS[c] for c in statuses], list(nodes), np.asarray(order)
+        return _search_segments_c(cols, lay, budget)
     status_of = ["not run"] * len(lay)
     node_counts = [0] * len(lay)
     parts = []

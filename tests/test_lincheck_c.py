@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_linearizability import small_histories
 
+import semharness.linearizability as lz
 from semharness.contract import MAX_COUNT
 from semharness.histgen import Mix, generate, plant_violation, to_history
 from semharness.history import History
@@ -295,3 +296,22 @@ def test_without_the_module_python_answers(monkeypatch: pytest.MonkeyPatch) -> N
     assert check_steps(bad, initial) == expected
     with pytest.raises(RuntimeError, match="not built"):
         check_steps(bad, initial, backend="c")
+
+
+@pytest.mark.parametrize("workers", [2, 3, 7])
+def test_segments_searched_in_parallel_give_the_sequential_answer(workers: int) -> None:
+    steps, initial = generate(6000, 4, seed=11)
+    cols = lz.StepArrays.from_steps(steps)
+    lay = lz._layout(cols, initial, cols.exact_int64(initial))
+    assert len(lay) > 10
+    one = lz._search_segments_c(cols, lay, 10**6, workers=1)
+    many = lz._search_segments_c(cols, lay, 10**6, workers=workers)
+    assert one[0] == many[0] and one[1] == many[1]
+    assert np.array_equal(one[2], many[2])
+    # a violation in the middle: later groups are not run, the order stops before it
+    bad = lz.StepArrays.from_steps(plant_violation(steps, initial, 0.5))
+    lay = lz._layout(bad, initial, bad.exact_int64(initial))
+    one = lz._search_segments_c(bad, lay, 10**6, workers=1)
+    many = lz._search_segments_c(bad, lay, 10**6, workers=workers)
+    assert one[0] == many[0] and "violation" in one[0]
+    assert np.array_equal(one[2], many[2])
