@@ -33,30 +33,40 @@ def _step_function(
     times: np.ndarray, deltas: np.ndarray, initial: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Breakpoints and values of ``initial + sum(deltas at times <= t)``; value[0] is before
-    the first breakpoint (times[0] is a sentinel below every real time)."""
+    the first breakpoint (times[0] is a sentinel below every real time).  Works in place on
+    its arguments (the caller's temporaries) to keep the peak memory low."""
     order = np.argsort(times, kind="stable")
-    t = times[order]
-    v = np.cumsum(deltas[order]) + initial
-    keep = np.ones(len(t), dtype=bool)  # the last event at each time gives that time's value
-    keep[:-1] = t[1:] != t[:-1]
-    t = np.concatenate(([np.iinfo(np.int64).min], t[keep]))
-    v = np.concatenate(([initial], v[keep]))
-    return t, v
+    times[:] = times[order]
+    deltas[:] = deltas[order]
+    del order
+    np.cumsum(deltas, out=deltas)
+    deltas += initial
+    # the last event at each time gives that time's value
+    last = np.empty(len(times) + 1, dtype=bool)
+    last[0] = True  # the sentinel
+    np.not_equal(times[1:], times[:-1], out=last[1:-1])
+    last[-1] = True
+    t = np.empty(len(times) + 1, dtype=np.int64)
+    t[0] = np.iinfo(np.int64).min
+    t[1:] = times
+    v = np.empty(len(times) + 1, dtype=np.int64)
+    v[0] = initial
+    v[1:] = deltas
+    return t[last], v[last]
 
 
 def _range(
     t: np.ndarray, v: np.ndarray, lo: np.ndarray, hi: np.ndarray, ufunc: np.ufunc
 ) -> np.ndarray:
     """``ufunc``-reduce (max or min) of the step function over each closed interval [lo, hi]."""
-    start = np.searchsorted(t, lo, side="right") - 1  # the value in force at lo
-    stop = np.searchsorted(t, hi, side="right")  # one past the last breakpoint <= hi
-    if len(start) == 0:
+    if len(lo) == 0:
         return np.empty(0, dtype=v.dtype)
-    padded = np.concatenate((v, v[-1:]))  # reduceat needs every index < len
-    pairs = np.empty(2 * len(start), dtype=np.int64)
-    pairs[0::2] = start
-    pairs[1::2] = stop
-    return ufunc.reduceat(padded, pairs)[0::2]
+    pairs = np.empty(2 * len(lo), dtype=np.intp)
+    pairs[0::2] = np.searchsorted(t, lo, side="right") - 1  # the value in force at lo
+    pairs[1::2] = np.searchsorted(t, hi, side="right")  # one past the last breakpoint <= hi
+    padded = np.append(v, v[-1])  # reduceat needs every index < len
+    out = ufunc.reduceat(padded, pairs)
+    return out[0::2].copy()
 
 
 def impossible_calls(
@@ -71,19 +81,24 @@ def impossible_calls(
     ret = np.asarray(ret, dtype=np.int64)
     done = ret < INFINITY
     rel, acq = kind == REL, kind == ACQ
-    # upper: +n at a release's invocation, -n just after a completed acquire's return
-    up_t = np.concatenate((invoke[rel], ret[acq & done] + 1))
-    up_d = np.concatenate((n[rel], -n[acq & done]))
-    # lower: +n just after a completed release's return, -n at any acquire's invocation
-    lo_t = np.concatenate((ret[rel & done] + 1, invoke[acq]))
-    lo_d = np.concatenate((n[rel & done], -n[acq]))
-    ut, uv = _step_function(up_t, up_d, initial)
-    lt, lv = _step_function(lo_t, lo_d, initial)
-
     idx = np.flatnonzero(done & (kind >= ACQ) & (kind <= READ))
     lo, hi = invoke[idx], ret[idx]
-    top = _range(ut, uv, lo, hi, np.maximum)
-    bottom = _range(lt, lv, lo, hi, np.minimum)
+    # upper: +n at a release's invocation, -n just after a completed acquire's return
+    t, v = _step_function(
+        np.concatenate((invoke[rel], ret[acq & done] + 1)),
+        np.concatenate((n[rel], -n[acq & done])),
+        initial,
+    )
+    top = _range(t, v, lo, hi, np.maximum)
+    del t, v
+    # lower: +n just after a completed release's return, -n at any acquire's invocation
+    t, v = _step_function(
+        np.concatenate((ret[rel & done] + 1, invoke[acq])),
+        np.concatenate((n[rel & done], -n[acq])),
+        initial,
+    )
+    bottom = _range(t, v, lo, hi, np.minimum)
+    del t, v, lo, hi
     k, m = kind[idx], n[idx]
     bad = (
         ((k == ACQ) & (top < m))
