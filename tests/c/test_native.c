@@ -717,8 +717,9 @@ static void start_waiters(pthread_t *t, struct waiter_arg *args, int k, void *s,
     sleep_ns(10 * MS); /* give them time to actually go to sleep */
 }
 
-/* tst_QSemaphore::multiRelease: sem(0), 4 threads acquire(), main release(4). */
-static void test_multi_release(void)
+/* sem(0), 4 threads acquire() (and release() again if pass_on); main releases `release_n`
+ * once: every thread must finish, leaving `left` tokens. */
+static void four_waiters_then_release(bool pass_on, int32_t release_n, int32_t left)
 {
     for (int round = 0; round < 5; round++) {
         void *s = sem_new(0);
@@ -726,35 +727,24 @@ static void test_multi_release(void)
         atomic_int started = 0, done = 0;
         pthread_t t[4];
         struct waiter_arg args[4];
-        start_waiters(t, args, 4, s, 1, false, &started, &done);
-        CHECK_EQ(atomic_load(&done), 0);
-        CHECK_EQ(semh_release(s, 4), 0);
+        start_waiters(t, args, 4, s, 1, pass_on, &started, &done);
+        if (!pass_on)
+            CHECK_EQ(atomic_load(&done), 0);
+        CHECK_EQ(semh_release(s, release_n), 0);
         for (int i = 0; i < 4; i++)
             join(t[i]);
         CHECK_EQ(atomic_load(&done), 4);
-        CHECK_EQ(semh_available(s), 0);
+        CHECK_EQ(semh_available(s), left);
         sem_free(s);
     }
 }
 
-/* tst_QSemaphore::multiAcquireRelease: sem(0), 4 threads acquire()+release(), main release(). */
-static void test_multi_acquire_release(void)
-{
-    for (int round = 0; round < 5; round++) {
-        void *s = sem_new(0);
-        CHECK(s != NULL, "init failed");
-        atomic_int started = 0, done = 0;
-        pthread_t t[4];
-        struct waiter_arg args[4];
-        start_waiters(t, args, 4, s, 1, true, &started, &done);
-        CHECK_EQ(semh_release(s, 1), 0);
-        for (int i = 0; i < 4; i++)
-            join(t[i]);
-        CHECK_EQ(atomic_load(&done), 4);
-        CHECK_EQ(semh_available(s), 1);
-        sem_free(s);
-    }
-}
+/* tst_QSemaphore::multiRelease: sem(0), 4 threads acquire(), main release(4). */
+static void test_multi_release(void) { four_waiters_then_release(false, 4, 0); }
+
+/* tst_QSemaphore::multiAcquireRelease: sem(0), 4 threads acquire()+release(), main release():
+ * the single token must pass through all four. */
+static void test_multi_acquire_release(void) { four_waiters_then_release(true, 1, 1); }
 
 /* Many waiters, released one token at a time: each release must wake exactly one of them. */
 static void test_many_waiters_one_at_a_time(void)
