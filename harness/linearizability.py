@@ -713,12 +713,26 @@ def _violation(
         if culprit
         else "no linearization"
     )
+    return _violation_verdict(cols, lay, partial, rows, culprit, reason, initial, nodes)
+
+
+def _violation_verdict(
+    cols: StepArrays,
+    lay: _Layout,
+    partial: np.ndarray,
+    window: np.ndarray,
+    culprit: Step | None,
+    reason: str,
+    initial: int,
+    nodes: int,
+) -> Verdict:
+    """A violation Verdict from rows: the partial linearization, the window, the culprit."""
     return Verdict(
         "violation",
         initial,
         cols.index[partial].tolist(),
         _counts(lay, partial, initial),
-        cols.index[rows].tolist(),
+        sorted(cols.index[window].tolist()),
         culprit.index if culprit else None,
         reason,
         nodes,
@@ -769,16 +783,8 @@ def _impossible(
         f"{culprit.describe()} cannot take effect at any point of its interval: in every "
         f"linearization the count there stays between {low} and {high}"
     )
-    return Verdict(
-        "violation",
-        initial,
-        cols.index[partial].tolist(),
-        _counts(lay, partial, initial),
-        sorted(cols.index[seg_rows[live]].tolist()),
-        culprit.index,
-        reason,
-        sum(nodes),
-        len(lay),
+    return _violation_verdict(
+        cols, lay, partial, seg_rows[live], culprit, reason, initial, sum(nodes)
     )
 
 

@@ -573,28 +573,19 @@ def render_png(
                 linewidth=0,
                 zorder=2,
             )
-    if runs_on:
-        ax.plot(
-            [x(right)] * len(runs_on),
-            [lane_of[c.thread] for c in runs_on],
-            linestyle="",
-            marker=">",
-            markersize=9,
-            color="#555555",
-            zorder=3,
-            clip_on=False,
-        )
-    if began:
-        ax.plot(
-            [x_lo] * len(began),
-            [lane_of[c.thread] for c in began],
-            linestyle="",
-            marker="<",
-            markersize=9,
-            color="#555555",
-            zorder=3,
-            clip_on=False,
-        )
+    # arrows where bars run past the picture's edges
+    for calls, at, marker in ((runs_on, x(right), ">"), (began, x_lo, "<")):
+        if calls:
+            ax.plot(
+                [at] * len(calls),
+                [lane_of[c.thread] for c in calls],
+                linestyle="",
+                marker=marker,
+                markersize=9,
+                color="#555555",
+                zorder=3,
+                clip_on=False,
+            )
 
     # ---- labels: call and result above each bar, step and count below it, each on the first
     # of a few rows where it does not overlap the label before (they are placed left to right)
