@@ -482,9 +482,13 @@ def _search_one(
 ) -> _Found:
     """The search of the steps at ``rows`` (increasing), with return times ``ret``."""
     if backend == "c":
-        at = (cols.kind[rows], cols.n[rows], cols.invoke[rows], np.ascontiguousarray(ret))
+        # over the whole columns (no copies of them), but for return times that differ
+        rets = cols.ret
+        if not np.array_equal(ret, rets[rows]):
+            rets = rets.copy()
+            rets[rows] = ret
         status, order, nodes, best, count, lanes = _lincheck.search(
-            *at, cols.thread[rows], rows, initial, _c_budget(budget)
+            cols.kind, cols.n, cols.invoke, rets, cols.thread, rows, initial, _c_budget(budget)
         )
         return _Found(status, np.asarray(order), nodes, best, count, lanes)
     # the reference, on Steps whose index is the row

@@ -7,6 +7,7 @@ nodes -- so every test here runs the two and compares.
 from __future__ import annotations
 
 import array
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -104,6 +105,45 @@ def test_one_segment_search_gives_the_same_answer(case: tuple[list[Step], int]) 
             py.lane_threads,
         )
         assert c.order.tolist() == py.order.tolist()
+
+
+def shared_instants(calls_at_once: int) -> list[Step]:
+    """Thread 0 makes ``calls_at_once`` zero-length calls at each of a few instants, while
+    threads 1 and 2 have calls in flight across them: lanes whose calls share an instant,
+    which the C memo's compact key stores in more than one bit a lane (or not at all)."""
+    steps: list[Step] = []
+    for t in range(4):
+        at = 10 * t + 5
+        for i in range(calls_at_once):
+            steps.append(Step(len(steps), 0, (REL, ACQ, READ)[i % 3], 1, at, at))
+        steps.append(Step(len(steps), 1, ACQ, 1, 10 * t, 10 * t + 9))
+        steps.append(Step(len(steps), 2, REL, 1, 10 * t + 1, 10 * t + 8))
+    return steps
+
+
+@pytest.mark.parametrize("calls_at_once", [1, 2, 3, 5, 300])
+@pytest.mark.parametrize("out_of_order", [False, True])
+def test_the_memo_key_forms_give_the_same_search(calls_at_once: int, out_of_order: bool) -> None:
+    # 2 and 3 calls an instant take 2 bits a lane, 5 take 3; 300 do not fit 8 bits, and calls
+    # of a thread whose indices are not in time order are no sequential lane: both fall back
+    # to keys of whole positions
+    steps = shared_instants(calls_at_once)
+    if out_of_order:
+        last = len(steps) - 1
+        steps[0], steps[last] = replace(steps[0], index=last), replace(steps[last], index=0)
+    cols = StepArrays.from_steps(steps)
+    rows = np.arange(len(cols), dtype=np.int64)
+    for initial in (0, 1, 2):  # from 2 the search backtracks: records are decoded
+        for budget in (5, 10**6):
+            c = _search_one(cols, rows, cols.ret, initial, budget, "c")
+            py = _search_one(cols, rows, cols.ret, initial, budget, "python")
+            assert (c.status, c.nodes, c.best_positions, c.best_count) == (
+                py.status,
+                py.nodes,
+                py.best_positions,
+                py.best_count,
+            )
+            assert c.order.tolist() == py.order.tolist()
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 5, 8, 16])
@@ -271,15 +311,17 @@ def test_check_arrays_takes_columns_in_any_row_order() -> None:
 def test_the_module_takes_buffers_and_checks_them() -> None:
     q = lambda *v: array.array("q", v)  # noqa: E731
     status, order, nodes, best, count, lanes = _lincheck.search(
-        q(ACQ, REL), q(1, 1), q(0, 2), q(5, 3), q(7, 9), q(10, 11), 0, 100
+        q(ACQ, REL, ACQ), q(1, 1, 5), q(0, 2, 0), q(5, 3, 9), q(7, 9, 8), q(0, 1), 0, 100
     )
-    # lanes in order of first call; the release goes first, one node each before the acquire
-    assert (status, list(order), nodes, best, count) == ("ok", [11, 10], 2, (0, 1), 1)
+    # only the rows given; lanes in order of first call; the release goes first, one node
+    # each before the acquire
+    assert (status, list(order), nodes, best, count) == ("ok", [1, 0], 2, (0, 1), 1)
     assert lanes == (7, 9)
     with pytest.raises(TypeError, match="int64"):
         _lincheck.search(array.array("i", [0]), q(1), q(0), q(1), q(0), q(0), 0, 10)
-    with pytest.raises(ValueError, match="increase"):
-        _lincheck.search(q(0, 0), q(1, 1), q(0, 0), q(1, 1), q(0, 1), q(3, 2), 5, 10)
+    for rows in (q(1, 0), q(0, 2), q(-1)):
+        with pytest.raises(ValueError, match="increase"):
+            _lincheck.search(q(0, 0), q(1, 1), q(0, 0), q(1, 1), q(0, 1), rows, 5, 10)
     with pytest.raises(ValueError, match="kind"):
         _lincheck.search(q(9), q(1), q(0), q(1), q(0), q(0), 5, 10)
     with pytest.raises(OverflowError):

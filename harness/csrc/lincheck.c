@@ -13,9 +13,10 @@
  *
  * - a lane is a thread's calls: a run of row numbers in one lane-major array (4 bytes a call);
  *   the calls' fields are read from the caller's int64 columns;
- * - a memo node is a record in an arena: count, path, hash, then the positions, 16 bits each
- *   when every lane of the segment is shorter than 65535 calls, else 32 bits -- 16 + 2 * lanes
- *   (or 4 * lanes) bytes, rounded up to 8;
+ * - a memo node is a record in an arena: count, path, hash, then the configuration as a
+ *   compact key (see "the compact key" below): an anchor call and a few bits a lane -- 16 + 4 +
+ *   lanes / 8 bytes, rounded up to 8, for the usual one bit; where a lane is not sequential the
+ *   key is the positions themselves, 16 or 32 bits each;
  * - the memo is an open-addressing table (linear probing, at most half full) of node numbers,
  *   found by a 32-bit hash of the positions and confirmed on the whole position vector, so it
  *   is exact: a collision costs a comparison, never a configuration;
@@ -28,8 +29,8 @@
  * - the path is a parent-pointer tree of (call, parent) records; the records made for a popped
  *   configuration that turns out to be in the memo are dropped again at once.
  *
- * For a valid history that is about 0.8 to 1.7 nodes a call, each some 32 to 50 bytes of record
- * (8 threads), 8 to 16 of table, 8 of path.  The search runs without the GIL, on memory from
+ * For a valid history that is about 0.8 to 1.7 nodes a call, each some 24 bytes of record (8
+ * threads; 32 for 64), 8 to 16 of table, 8 of path.  The search runs without the GIL, on memory from
  * PyMem_Raw* (which tracemalloc sees).
  */
 #define PY_SSIZE_T_CLEAN
@@ -79,13 +80,18 @@ typedef struct {
     uint32_t *lane_of; /* per call, in the order given: its lane */
     size_t lane_of_cap;
     uint32_t *lane_off, *lane_len, *needed, *cursor, *pos, *minimal, *cand;
+    uint32_t *target; /* positions decoded from a record */
     int64_t *lane_thread, *nret, *ninv, *nkind, *nn; /* n...: each lane's next call */
+    int64_t *pret;                                   /* each lane's last linearized call's ret */
     Chosen *chosen;
     size_t lanes_cap; /* of each per-lane array */
     int64_t *tkeys;   /* thread -> lane, open addressing */
     uint32_t *tvals;
     size_t tmap_cap;
-    int wide; /* positions stored as uint32 (else uint16) */
+    int wide;           /* positions stored as uint32 (else uint16) ... */
+    uint32_t off_bits;  /* ... or, when not 0, the compact key: this many bits a lane */
+    uint32_t off_max;   /* the most calls of one lane that share a point in time */
+    size_t key_used;    /* bytes of offsets in a compact key */
     /* the search */
     uint8_t *arena; /* node records */
     size_t arena_len, arena_cap, stride;
@@ -130,7 +136,7 @@ static void work_free(Work *w)
 {
     void *bufs[] = {w->rows,  w->lane_of, w->lane_off, w->lane_len, w->needed, w->cursor,
                     w->pos,   w->minimal, w->cand,     w->lane_thread, w->nret, w->ninv,
-                    w->nkind, w->nn,
+                    w->nkind, w->nn,      w->target, w->pret,
                     w->chosen, w->tkeys,  w->tvals,    w->arena,    w->table,  w->key,
                     w->path,  w->stack};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
@@ -204,11 +210,11 @@ static int lanes_reserve(Work *w, size_t lanes)
         return 0;
     size_t cap = lanes + lanes / 2 + 8, c;
     uint32_t **u32s[] = {&w->lane_off, &w->lane_len, &w->needed, &w->cursor,
-                         &w->pos,      &w->minimal,  &w->cand};
+                         &w->pos,      &w->minimal,  &w->cand,     &w->target};
     for (size_t k = 0; k < sizeof u32s / sizeof u32s[0]; k++)
         if ((c = w->lanes_cap, reserve((void **)u32s[k], &c, cap, sizeof(uint32_t))) < 0)
             return -1;
-    int64_t **i64s[] = {&w->lane_thread, &w->nret, &w->ninv, &w->nkind, &w->nn};
+    int64_t **i64s[] = {&w->lane_thread, &w->nret, &w->ninv, &w->nkind, &w->nn, &w->pret};
     for (size_t k = 0; k < sizeof i64s / sizeof i64s[0]; k++)
         if ((c = w->lanes_cap, reserve((void **)i64s[k], &c, cap, sizeof(int64_t))) < 0)
             return -1;
@@ -219,9 +225,96 @@ static int lanes_reserve(Work *w, size_t lanes)
 }
 
 /*
- * Lays out the m calls at seg[0..m) (rows of the columns, in index order; seg NULL: rows
- * 0..m-1) as lanes, in order of each thread's first call.  Returns the number of lanes, -1 out
- * of memory.
+ * The compact key.  Let R be the least return time of the lanes' next calls in a configuration
+ * the search memoizes (every linearized call was minimal when it was linearized, so invoked no
+ * later than the least return time then, which is at most R: the unlinearized calls only
+ * become fewer).  In a sequential lane (each call invoked no earlier than the one before it
+ * returned) the return times do not decrease, so:
+ *   - every call that returns before R is linearized (the lane's next call returns at R or
+ *     later, and so do the calls after it): the position is at least lo(R), the number of the
+ *     lane's calls returning before R;
+ *   - the linearized calls from lo(R) on were invoked by R and return at R or later: they all
+ *     contain the instant R, and at most off_max calls of the lane share an instant.
+ * So position = lo(R) + an offset in 0..off_max, and (the anchor -- the lane-major position of
+ * the first lane's next call returning at R -- and the offsets) determines the configuration
+ * and is determined by it: an exact key, usually one bit a lane, as no two calls of a lane
+ * usually share an instant.  Decoding finds lo(R) by a galloping search from a nearby position.
+ */
+static inline int64_t ret_at(const Work *w, const Columns *c, uint32_t l, uint32_t p)
+{
+    return c->rets[w->rows[w->lane_off[l] + p]];
+}
+
+/* Chooses the compact key when every lane is sequential and its offsets fit in 8 bits. */
+static void choose_key(Work *w, const Columns *c, uint32_t lanes)
+{
+    uint32_t most = 1;
+    w->off_bits = 0;
+    for (uint32_t l = 0; l < lanes; l++) {
+        const uint32_t *r = w->rows + w->lane_off[l];
+        uint32_t len = w->lane_len[l];
+        for (uint32_t k = 0; k < len; k++)
+            if (c->invokes[r[k]] > c->rets[r[k]] ||
+                (k + 1 < len && c->rets[r[k]] > c->invokes[r[k + 1]]))
+                return;
+        /* the calls sharing the instant x = ret_k: those invoked by x less those returned
+         * before x; both counts only grow with k */
+        uint32_t invoked = 0, returned = 0;
+        for (uint32_t k = 0; k < len; k++) {
+            int64_t x = c->rets[r[k]];
+            while (invoked < len && c->invokes[r[invoked]] <= x)
+                invoked++;
+            while (returned < len && c->rets[r[returned]] < x)
+                returned++;
+            if (invoked - returned > most)
+                most = invoked - returned;
+        }
+    }
+    uint32_t bits = 1;
+    while (bits < 8 && (UINT32_C(1) << bits) <= most)
+        bits++;
+    if ((UINT32_C(1) << bits) <= most)
+        return;
+    w->off_bits = bits;
+    w->off_max = most;
+}
+
+/* Lane l's lo(R): the first position at or after which calls return at R or later, galloping
+ * from position `near`. */
+static uint32_t lane_lo(const Work *w, const Columns *c, uint32_t l, int64_t R, uint32_t near)
+{
+    uint32_t len = w->lane_len[l], lo, hi, step = 1;
+    if (near > len)
+        near = len;
+    if (near > 0 && ret_at(w, c, l, near - 1) >= R) { /* the answer is below near */
+        hi = near - 1;
+        while (hi >= step && ret_at(w, c, l, hi - step) >= R) {
+            hi -= step;
+            step *= 2;
+        }
+        lo = hi >= step ? hi - step + 1 : 0;
+    } else { /* at or above near */
+        lo = near;
+        while ((uint64_t)lo + step <= len && ret_at(w, c, l, lo + step - 1) < R) {
+            lo += step;
+            step *= 2;
+        }
+        hi = (uint64_t)lo + step - 1 < len ? lo + step - 1 : len;
+    }
+    /* now ret < R below lo, ret >= R from hi on */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ret_at(w, c, l, mid) < R)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/*
+ * Lays out the m calls at seg[0..m) (rows of the columns, in index order) as lanes, in order
+ * of each thread's first call.  Returns the number of lanes, -1 out of memory.
  */
 static int64_t build(Work *w, const Columns *c, uint32_t m, const int64_t *seg)
 {
@@ -231,7 +324,7 @@ static int64_t build(Work *w, const Columns *c, uint32_t m, const int64_t *seg)
         return -1;
     uint32_t lanes = 0;
     for (uint32_t i = 0; i < m; i++) {
-        int64_t th = c->threads[seg ? seg[i] : i];
+        int64_t th = c->threads[seg[i]];
         size_t mask = w->tmap_cap - 1, h = thread_slot(th, w->tmap_cap);
         while (w->tvals[h] != NIL && w->tkeys[h] != th)
             h = (h + 1) & mask;
@@ -269,12 +362,13 @@ static int64_t build(Work *w, const Columns *c, uint32_t m, const int64_t *seg)
     w->lane_off[lanes] = off;
     for (uint32_t i = 0; i < m; i++) {
         uint32_t l = w->lane_of[i];
-        int64_t r = seg ? seg[i] : (int64_t)i;
+        int64_t r = seg[i];
         w->rows[w->cursor[l]++] = (uint32_t)r;
         if (c->rets[r] < INF_RET)
             w->needed[l]++;
     }
     w->wide = longest >= UINT16_MAX;
+    choose_key(w, c, lanes);
     return lanes;
 }
 
@@ -285,10 +379,29 @@ static inline NodeHead *node_at(const Work *w, uint32_t node)
     return (NodeHead *)(w->arena + (size_t)node * w->stride);
 }
 
-static inline uint32_t node_pos(const Work *w, const NodeHead *rec, uint32_t l)
+/* The positions of node rec's configuration into w->target, galloping from `near` (NULL: 0). */
+static void decode(Work *w, const Columns *c, uint32_t L, const NodeHead *rec,
+                   const uint32_t *near)
 {
     const uint8_t *key = (const uint8_t *)(rec + 1);
-    return w->wide ? ((const uint32_t *)key)[l] : ((const uint16_t *)key)[l];
+    if (w->off_bits == 0) {
+        for (uint32_t l = 0; l < L; l++)
+            w->target[l] = w->wide ? ((const uint32_t *)key)[l] : ((const uint16_t *)key)[l];
+        return;
+    }
+    uint32_t anchor;
+    memcpy(&anchor, key, sizeof anchor);
+    int64_t R = anchor == NIL ? INT64_MAX : c->rets[w->rows[anchor]];
+    const uint8_t *bits = key + sizeof anchor;
+    uint32_t mask = (UINT32_C(1) << w->off_bits) - 1;
+    for (uint32_t l = 0; l < L; l++) {
+        size_t at = (size_t)l * w->off_bits;
+        uint32_t two = bits[at / 8];
+        if (at / 8 + 1 < w->key_used)
+            two |= (uint32_t)bits[at / 8 + 1] << 8;
+        uint32_t off = (two >> (at % 8)) & mask;
+        w->target[l] = lane_lo(w, c, l, R, near ? near[l] : 0) + off;
+    }
 }
 
 static inline size_t slot_of(uint32_t h, size_t cap)
@@ -381,6 +494,7 @@ static inline int push_path(Work *w, uint32_t call, uint32_t *path)
 /* Lane l's next call (at position p), into the dense next-call arrays. */
 static inline void load_next(Work *w, const Columns *c, uint32_t l, uint32_t p)
 {
+    w->pret[l] = p > 0 ? ret_at(w, c, l, p - 1) : INT64_MIN;
     if (p < w->lane_len[l]) {
         uint32_t r = w->rows[w->lane_off[l] + p];
         w->nret[l] = c->rets[r];
@@ -425,8 +539,9 @@ static void load_root(Work *w, const Columns *c, uint32_t L, State *st)
 /* Sets the working state to node rec's, reloading only the lanes where the two differ. */
 static void load(Work *w, const Columns *c, uint32_t L, const NodeHead *rec, State *st)
 {
+    decode(w, c, L, rec, w->pos);
     for (uint32_t l = 0; l < L; l++) {
-        uint32_t p = node_pos(w, rec, l), q = w->pos[l];
+        uint32_t p = w->target[l], q = w->pos[l];
         if (p == q)
             continue;
         st->depth += (int64_t)p - (int64_t)q;
@@ -456,9 +571,33 @@ static inline uint32_t minimal_lanes(const Work *w, uint32_t L, const State *st)
     return k;
 }
 
-static inline void pack_key(Work *w, uint32_t L)
+static inline void pack_key(Work *w, const Columns *c, uint32_t L)
 {
-    if (w->wide) {
+    if (w->off_bits) {
+        int64_t R = INT64_MAX; /* the exhausted lanes' nret */
+        uint32_t anchor = NIL;
+        for (uint32_t l = 0; l < L; l++)
+            if (w->nret[l] < R) {
+                R = w->nret[l];
+                anchor = w->lane_off[l] + w->pos[l];
+            }
+        memcpy(w->key, &anchor, sizeof anchor);
+        uint8_t *bits = w->key + sizeof anchor;
+        memset(bits, 0, w->key_used);
+        for (uint32_t l = 0; l < L; l++) {
+            if (w->pret[l] < R)
+                continue;
+            uint32_t off = 1, p = w->pos[l] - 1;
+            while (off < w->off_max && p > 0 && ret_at(w, c, l, p - 1) >= R) {
+                off++;
+                p--;
+            }
+            size_t at = (size_t)l * w->off_bits;
+            bits[at / 8] |= (uint8_t)(off << (at % 8));
+            if (at % 8 + w->off_bits > 8)
+                bits[at / 8 + 1] |= (uint8_t)(off >> (8 - at % 8));
+        }
+    } else if (w->wide) {
         memcpy(w->key, w->pos, L * sizeof(uint32_t));
     } else {
         uint16_t *k = (uint16_t *)w->key;
@@ -479,7 +618,8 @@ static void search(Work *w, const Columns *c, uint32_t L, int64_t initial, int64
     res->final_path = NIL;
     w->path_len = 0;
     w->stack_len = 0;
-    size_t key_bytes = (size_t)L * (w->wide ? 4 : 2);
+    w->key_used = ((size_t)L * w->off_bits + 7) / 8;
+    size_t key_bytes = w->off_bits ? sizeof(uint32_t) + w->key_used : (size_t)L * (w->wide ? 4 : 2);
     w->stride = sizeof(NodeHead) + ((key_bytes + 7) & ~(size_t)7);
     if (table_reset(w) < 0 || RESERVE(w, stack, stack_cap, 1) < 0 ||
         RESERVE(w, key, key_cap, key_bytes + 8) < 0)
@@ -529,7 +669,7 @@ static void search(Work *w, const Columns *c, uint32_t L, int64_t initial, int64
             res->final_path = st.path;
             return;
         }
-        pack_key(w, L);
+        pack_key(w, c, L);
         int seen = memo_add(w, st.hash, st.count, st.path);
         if (seen < 0)
             return;
@@ -636,7 +776,7 @@ static int validate(const Columns *c, size_t m, const int64_t *rows, uint64_t in
 {
     uint64_t total = initial_abs;
     for (size_t i = 0; i < m; i++) {
-        int64_t r = rows ? rows[i] : (int64_t)i, kind = c->kinds[r];
+        int64_t r = rows[i], kind = c->kinds[r];
         if (kind < K_ACQ || kind > K_READ) {
             PyErr_Format(PyExc_ValueError, "row %lld: kind %lld is not 0..4", (long long)r,
                          (long long)kind);
@@ -682,13 +822,13 @@ static const char *STATUS[] = {"ok", "violation", "unknown", "not run"};
 /* ---- search(): one segment ---- */
 
 PyDoc_STRVAR(search_doc,
-             "search(kinds, ns, invokes, rets, threads, indices, initial, budget)\n"
+             "search(kinds, ns, invokes, rets, threads, rows, initial, budget)\n"
              "--\n\n"
-             "One segment's search, as _Search.run.  The arrays (1-d int64 buffers) hold the\n"
-             "segment's calls, completed and pending (ret >= 1 << 62), in increasing index order.\n"
+             "One segment's search, as _Search.run: the calls at rows (increasing) of the\n"
+             "columns (1-d int64 buffers), completed and pending (ret >= 1 << 62).\n"
              "Returns (status, order, nodes, best_positions, best_count, lane_threads): status\n"
              "'ok', 'violation' or 'unknown' (more than budget nodes); order an int64 memoryview\n"
-             "of indices, the linearization when 'ok', else the longest partial one found;\n"
+             "of rows, the linearization when 'ok', else the longest partial one found;\n"
              "best_positions the lane positions where that one ends (() when no node was\n"
              "explored), best_count the count there; lane_threads the lanes' threads, lanes in\n"
              "order of first call.");
@@ -701,7 +841,7 @@ static PyObject *py_search(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OOOOOOLL:search", &objs[0], &objs[1], &objs[2], &objs[3],
                           &objs[4], &objs[5], &initial, &budget))
         return NULL;
-    static const char *names[] = {"kinds", "ns", "invokes", "rets", "threads", "indices"};
+    static const char *names[] = {"kinds", "ns", "invokes", "rets", "threads", "rows"};
     Py_buffer v[6];
     int got = 0;
     PyObject *result = NULL, *order = NULL, *best = NULL, *lanes = NULL;
@@ -710,31 +850,31 @@ static PyObject *py_search(PyObject *self, PyObject *args)
     for (; got < 6; got++)
         if (get_i64(objs[got], &v[got], names[got]) < 0)
             goto done;
-    Py_ssize_t m = v[0].len / 8;
-    for (int i = 1; i < 6; i++)
-        if (v[i].len / 8 != m) {
+    Py_ssize_t size = v[0].len / 8, m = v[5].len / 8;
+    for (int i = 1; i < 5; i++)
+        if (v[i].len / 8 != size) {
             PyErr_Format(PyExc_ValueError, "%s has %zd items, kinds %zd", names[i], v[i].len / 8,
-                         m);
+                         size);
             goto done;
         }
-    if (m >= (Py_ssize_t)NIL - 1) {
+    if (size >= (Py_ssize_t)NIL - 1) {
         PyErr_SetString(PyExc_OverflowError, "too many calls");
         goto done;
     }
     Columns c = {v[0].buf, v[1].buf, v[2].buf, v[3].buf, v[4].buf};
-    const int64_t *idx = v[5].buf;
-    for (Py_ssize_t i = 1; i < m; i++)
-        if (idx[i] <= idx[i - 1]) {
-            PyErr_SetString(PyExc_ValueError, "indices must increase");
+    const int64_t *rows = v[5].buf;
+    for (Py_ssize_t i = 0; i < m; i++)
+        if (rows[i] < 0 || rows[i] >= size || (i > 0 && rows[i] <= rows[i - 1])) {
+            PyErr_SetString(PyExc_ValueError, "rows must increase, within the columns");
             goto done;
         }
-    if (validate(&c, (size_t)m, NULL, abs_u64(initial)) < 0)
+    if (validate(&c, (size_t)m, rows, abs_u64(initial)) < 0)
         goto done;
     Result res;
     uint32_t L = 0;
     int failed;
     Py_BEGIN_ALLOW_THREADS
-    int64_t built = build(&w, &c, (uint32_t)m, NULL);
+    int64_t built = build(&w, &c, (uint32_t)m, rows);
     failed = built < 0;
     if (!failed) {
         L = (uint32_t)built;
@@ -752,16 +892,16 @@ static PyObject *py_search(PyObject *self, PyObject *args)
     PyObject *bytes = int64_buffer((Py_ssize_t)path_rows(&w, path, NULL), &out);
     if (bytes == NULL)
         goto done;
-    size_t depth = path_rows(&w, path, out);
-    for (size_t i = 0; i < depth; i++)
-        out[i] = idx[out[i]];
+    path_rows(&w, path, out);
     order = as_int64_view(bytes);
     Py_DECREF(bytes);
     if (order == NULL)
         goto done;
+    if (rec)
+        decode(&w, &c, L, rec, NULL);
     best = PyTuple_New(rec ? L : 0);
     for (uint32_t l = 0; best && rec && l < L; l++) {
-        PyObject *p = PyLong_FromUnsignedLong(node_pos(&w, rec, l));
+        PyObject *p = PyLong_FromUnsignedLong(w.target[l]);
         if (p == NULL)
             Py_CLEAR(best);
         else
