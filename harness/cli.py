@@ -165,6 +165,21 @@ def cmd_check_history(args: argparse.Namespace) -> int:
     return code
 
 
+# ---- check, replay ----
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .model.command import cmd_check as run_check
+
+    return run_check(args, _console(args))
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .model.command import cmd_replay as run_replay
+
+    return run_replay(args, _console(args))
+
+
 # ---- bench ----
 
 
@@ -219,6 +234,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="shrink the long cases")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check", help="the checks for an implementation: battery, model checking")
+    from .model.command import add_check_arguments
+
+    add_check_arguments(p, impl_help)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("replay", help="re-run a recorded failure step by step")
+    p.add_argument("file", help="a replay file written by semharness check")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("check-history", help="linearizability and invariants of a history file")
     p.add_argument("file", help="a history in JSON Lines (DESIGN.md), plain or .gz")

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from .realtime import ScenarioResult, run_scenario
 from .registry import Implementation
+from .scenario import Scenario
 from .scenarios import all_scenarios
 
 #: --quick shrinks loops of a thousand iterations or more (the 860,160-item producerConsumer)
@@ -58,11 +59,16 @@ def _cell(result: ScenarioResult) -> str:
 
 
 def run_peer_suite(
-    impls: list[Implementation], *, quick: bool = False, console: Console | None = None
+    impls: list[Implementation],
+    *,
+    quick: bool = False,
+    console: Console | None = None,
+    scenarios: list[Scenario] | None = None,
 ) -> SuiteReport:
-    """Runs every scenario over every implementation; Ctrl-C keeps what has finished."""
+    """Runs every scenario (default: of every set) over every implementation; Ctrl-C keeps
+    what has finished."""
     console = console or Console()
-    scenarios = all_scenarios()
+    scenarios = all_scenarios() if scenarios is None else scenarios
     if quick:
         scenarios = [s for s in scenarios if s.nominal_seconds() <= QUICK_MAX_SECONDS]
     scale = QUICK_SCALE if quick else 1.0

@@ -155,6 +155,20 @@ def _load_module_class(module_name: str, attr: str, spec: str) -> Any:
     return getattr(module, attr)
 
 
+def buggy() -> list[Implementation]:
+    """The known-buggy implementations (implementations/buggy/): the harness's self-test."""
+    from .implementations.buggy.notify_one import NotifyOneSemaphore
+
+    c_dir = Path(__file__).resolve().parent / "implementations" / "buggy"
+    out = [from_class("buggy-notify-one", NotifyOneSemaphore, "known bug")]
+    for path in sorted(c_dir.glob("*.c")):
+        from .cbuild import build_python_module
+
+        name = "buggy-" + path.stem.replace("_", "-")
+        out.append(from_c_module(name, build_python_module(path), path, "known bug"))
+    return out
+
+
 def known_names() -> list[str]:
     return [impl.name for impl in builtins()] + sorted(_entry_points())
 
@@ -166,6 +180,10 @@ def resolve(spec: str) -> Implementation:
     for impl in builtins():
         if impl.name == spec:
             return impl
+    if spec.startswith("buggy-"):
+        for impl in buggy():
+            if impl.name == spec:
+                return impl
     eps = _entry_points()
     if spec in eps:
         return _load_entry_point(eps[spec])

@@ -53,7 +53,12 @@ class ConditionSemaphore:
             if n > MAX_COUNT - self._count:
                 raise OverflowError("count would exceed 2**31 - 1")
             self._count += n
-            self._cond.notify_all()
+            self._wake()
+
+    def _wake(self) -> None:
+        """Wakes every waiter: they wait for different n, so any of them may be the one the new
+        count satisfies.  (A seam for the known-bug corpus, which overrides it.)"""
+        self._cond.notify_all()
 
     def available(self) -> int:
         return self._count

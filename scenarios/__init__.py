@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..scenario import Scenario
-from . import battery, peer
+from . import battery, peer, reproducers
 
-#: Set name -> the function building its scenarios.  Later sets (bug reproducers, generated
-#: scenarios) register here.
+#: Set name -> the function building its scenarios.
 SETS: dict[str, Callable[[], list[Scenario]]] = {
     "peer": peer.scenarios,  # Qt's tst_qsemaphore, case by case
     "battery": lambda: list(battery.BATTERY),  # the contract's bad-input battery
+    "reproducers": reproducers.scenarios,  # the kinds of bug in BUGS.md, and the standard one
 }
 
 

@@ -29,8 +29,10 @@ typedef struct {
     semh_atomic64 word;
 } futex64_sem;
 
-SEMH_IMPLEMENTATION(futex64_sem, "reference futex core: 64-bit word, mirrored token count",
-                    SEMH_CAP_ALL);
+#ifndef DESCRIPTION /* (the known-bug corpus names its variants) */
+#define DESCRIPTION "reference futex core: 64-bit word, mirrored token count"
+#endif
+SEMH_IMPLEMENTATION(futex64_sem, DESCRIPTION, SEMH_CAP_ALL);
 
 static inline uint64_t tokens(uint64_t w) { return w & LOW_MASK; }
 static inline uint64_t high_count(uint64_t w) { return (w >> 32) & LOW_MASK; }
@@ -169,6 +171,15 @@ __attribute__((noinline)) static void wake_waiters(futex64_sem *s, uint64_t befo
         semh_futex_wake(semh_futex_high(&s->word), SEMH_WAKE_ALL);
 }
 
+/*
+ * Whether a release that found the word `cur` must wake: exactly when waiters are registered.
+ * A seam for the known-bug corpus (implementations/buggy/), which re-creates real bugs as
+ * one-line changes of this file; the reference core never defines it.
+ */
+#ifndef RELEASE_MUST_WAKE
+#define RELEASE_MUST_WAKE(cur) (((cur) ^ ((cur) >> 32)) & LOW_MASK)
+#endif
+
 int semh_release(void *self, int32_t n)
 {
     futex64_sem *s = self;
@@ -191,7 +202,7 @@ int semh_release(void *self, int32_t n)
     /* After the CAS the semaphore may already be destroyed: only the wakes may follow, and they
      * touch no memory of ours (a futex wake on a stale address finds no waiters).  The halves
      * differ exactly when waiters are registered. */
-    if ((cur ^ (cur >> 32)) & LOW_MASK)
+    if (RELEASE_MUST_WAKE(cur))
         wake_waiters(s, cur, n);
     return 0;
 }

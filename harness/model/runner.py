@@ -1,0 +1,204 @@
+"""The checking loop: runs of one scenario under a strategy until a failure, the budget, or (for
+DFS) the end of the schedule space; then the failure minimised and traced.
+
+Timeouts are explored both ways by default: runs alternate between quiescent timeouts (where
+the scenario's expectations hold) and adversarial ones with spurious wake-ups.  Runs whose
+history repeats one already judged correct are not judged again (only for scenarios without
+timed calls, whose checks depend on nothing but the order of events).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .core import SLEEP, TRY_ACQUIRE, Executor, Program, RunConfig, RunRecord, ScheduleSpec
+from .judge import Failure, judge
+from .minimise import minimise
+from .programs import ModelScenario
+from .strategies import DFSStrategy, Strategy, make
+
+MakeExecutor = Callable[[Program, RunConfig], Executor]
+Progress = Callable[[int, int], None]  # (runs so far, failures so far)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How hard to look.  ``schedules`` and ``time_budget`` bound the runs of one scenario
+    (whichever comes first; DFS also stops when complete)."""
+
+    strategy: str = "random"
+    seed: int = 0
+    schedules: int = 1000
+    time_budget: float | None = None
+    timeouts: str = "both"  # quiescent | adversarial | both
+    spurious: int = 1  # in adversarial runs
+    max_steps: int = 20_000
+    bound: int = 2  # DFS preemption bound
+    depth: int = 3  # PCT bug depth
+    minimise: bool = True
+    stride: tuple[int, int] = (0, 1)  # this worker's share of the runs: (start, step)
+
+    def configs(self) -> list[RunConfig]:
+        quiet = RunConfig("quiescent", 0, self.max_steps)
+        rough = RunConfig("adversarial", self.spurious, self.max_steps)
+        return {"quiescent": [quiet], "adversarial": [rough], "both": [quiet, rough]}[self.timeouts]
+
+
+@dataclass
+class FoundFailure:
+    """A failing run, minimised: the scenario (maybe reduced), the config, the choices that
+    reproduce it, the failures and the traced record."""
+
+    scenario: ModelScenario
+    config: RunConfig
+    choices: tuple[int, ...]
+    failures: list[Failure]
+    record: RunRecord
+    found_after_runs: int
+    found_after_s: float
+    original_choices: int
+
+    @property
+    def program(self) -> Program:
+        return self.scenario.program
+
+    @property
+    def check(self) -> str:
+        return self.failures[0].check
+
+
+@dataclass
+class ScenarioResult:
+    """One scenario checked: how many runs, whether DFS finished, the failure if any."""
+
+    scenario: str
+    strategy: str
+    runs: int = 0
+    distinct: int = 0
+    complete: bool = False
+    seconds: float = 0.0
+    failure: FoundFailure | None = None
+    progress: list[tuple[float, int]] = field(default_factory=list)  # (seconds, runs)
+
+
+def _timeless(program: Program) -> bool:
+    """No sleeps and no timed tries: every check then depends only on the order of events."""
+    return not any(
+        a[0] == SLEEP or (a[0] == TRY_ACQUIRE and a[2] > 0) for t in program.threads for a in t
+    )
+
+
+def record_of(ex: Executor, outcome: str, trace: bool = False) -> RunRecord:
+    """The last run of ``ex`` as a record."""
+    return RunRecord(outcome, ex.trail(), ex.history(), ex.findings(), ex.trace() if trace else [])
+
+
+def _strategies(settings: Settings, configs: list[RunConfig]) -> list[Strategy]:
+    out = []
+    for k, _ in enumerate(configs):
+        seed = settings.seed * 2 + k
+        out.append(make(settings.strategy, seed, settings.bound, settings.depth, settings.stride))
+    return out
+
+
+def check_scenario(
+    make_executor: MakeExecutor,
+    scenario: ModelScenario,
+    settings: Settings,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ScenarioResult:
+    """Runs ``scenario`` until a failure or the budget; the failure comes back minimised."""
+    configs = settings.configs()
+    executors = [make_executor(scenario.program, c) for c in configs]
+    strategies = _strategies(settings, configs)
+    seen: list[set[bytes]] = [set() for _ in configs]
+    dedupe = _timeless(scenario.program)
+    result = ScenarioResult(scenario.name, settings.strategy)
+    start = time.monotonic()
+    deadline = start + settings.time_budget if settings.time_budget else None
+    live = list(range(len(configs)))
+    while live and result.runs < settings.schedules:
+        if (deadline and time.monotonic() > deadline) or (should_stop and should_stop()):
+            break
+        k = live[result.runs % len(live)]
+        spec = strategies[k].next_spec()
+        if spec is None:
+            live.remove(k)
+            continue
+        ex = executors[k]
+        outcome, signature = ex.run(spec)
+        result.runs += 1
+        if isinstance(strategies[k], DFSStrategy):
+            strategies[k].observe(ex.trail())
+        if progress and result.runs % 256 == 0:
+            progress(result.runs, 0)
+            result.progress.append((time.monotonic() - start, result.runs))
+        if dedupe and signature in seen[k]:
+            continue
+        record = record_of(ex, outcome)
+        if outcome == "mismatch":
+            raise RuntimeError(f"internal error: a {settings.strategy} spec did not fit its run")
+        failures, _ = judge(scenario, record, configs[k].timeouts == "quiescent")
+        if not failures:
+            seen[k].add(signature)
+            result.distinct += 1
+            continue
+        found_s = time.monotonic() - start
+        result.failure = _finish(
+            make_executor, scenario, configs[k], spec, record, failures, settings
+        )
+        result.failure.found_after_runs = result.runs
+        result.failure.found_after_s = found_s
+        break
+    result.complete = not live and all(s.complete for s in strategies)
+    result.seconds = time.monotonic() - start
+    if progress:
+        progress(result.runs, int(result.failure is not None))
+    return result
+
+
+def _finish(
+    make_executor: MakeExecutor,
+    scenario: ModelScenario,
+    config: RunConfig,
+    spec: ScheduleSpec,
+    record: RunRecord,
+    failures: list[Failure],
+    settings: Settings,
+) -> FoundFailure:
+    """Minimises a failure (if asked) and re-runs it with the trace on."""
+    choices = record.trail.chosen
+    if settings.minimise:
+        scenario, choices = minimise(make_executor, scenario, config, choices, failures[0].check)
+    return replay(make_executor, scenario, config, choices, len(record.trail))
+
+
+def replay(
+    make_executor: MakeExecutor,
+    scenario: ModelScenario,
+    config: RunConfig,
+    choices: tuple[int, ...],
+    original: int | None = None,
+) -> FoundFailure:
+    """Runs ``choices`` once with the trace on and judges it."""
+    program = scenario.program
+    ex = make_executor(program, config)
+    outcome, _ = ex.run(ScheduleSpec(prefix=tuple(choices)), trace=True)
+    record = record_of(ex, outcome, trace=True)
+    if outcome == "mismatch":
+        failures = [Failure("mismatch", "the choices do not fit this implementation's runs")]
+    else:
+        failures, _ = judge(scenario, record, config.timeouts == "quiescent")
+    return FoundFailure(
+        scenario,
+        config,
+        tuple(record.trail.chosen),
+        failures,
+        record,
+        0,
+        0.0,
+        original if original is not None else len(choices),
+    )
