@@ -12,6 +12,7 @@ import hashlib
 import importlib.machinery
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,9 @@ from .errors import UsageError
 #: The flags every C implementation is compiled with, natively (setup.py uses the same).
 C_FLAGS = ("-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-O2")
 PY_FLAGS = ("-fPIC", "-shared", "-DSEMH_INTERRUPT_HOOK=semh_py_interrupt_hook")
+#: The model checker's build: the header's model backend, and the runtime's symbols kept
+#: inside the module (direct calls between the implementation and the scheduler).
+MODEL_FLAGS = ("-fPIC", "-shared", "-fvisibility=hidden", "-DSEMH_BACKEND_MODEL")
 
 
 class CompileError(UsageError):
@@ -71,11 +75,23 @@ def _run_compiler(args: list[str], source: Path) -> None:
         raise CompileError(f"{source} does not compile: {first.strip()}", "\n".join(message))
 
 
-def _source_text(source: Path) -> bytes:
+_LOCAL_INCLUDE = re.compile(rb'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
+
+
+def _source_text(source: Path, seen: set[Path] | None = None) -> bytes:
+    """The file's text and that of the files it includes with quotes from beside it (as the
+    known-bug corpus includes the correct twin it changes), so the cache key sees them all."""
     try:
-        return source.read_bytes()
+        text = source.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read C file {source}: {exc.strerror}") from exc
+    seen = seen if seen is not None else {source.resolve()}
+    for name in _LOCAL_INCLUDE.findall(text):
+        near = (source.parent / name.decode(errors="replace")).resolve()
+        if near not in seen and near.is_file():
+            seen.add(near)
+            text += b"\0" + _source_text(near, seen)
+    return text
 
 
 def build_program(
@@ -93,30 +109,60 @@ def build_program(
     return out
 
 
-def build_python_module(source: Path) -> ModuleType:
-    """Compiles a C implementation with the Python frontend and imports it."""
+def _build_extension(
+    source: Path, frontend: Path, flags: tuple[str, ...], prefix: str, headers: tuple[str, ...]
+) -> tuple[str, Path]:
+    """Compiles ``frontend`` + ``source`` into a cached extension module: (name, path)."""
     source = Path(source)
     include = sysconfig.get_paths()["include"]
     if not (Path(include) / "Python.h").exists():
         raise CompileError(
             f"cannot build {source}: Python.h is not in {include} (install the Python headers)"
         )
-    frontend = csrc_dir() / "pysem.c"
-    parts = [*C_FLAGS, *PY_FLAGS, sys.version, _source_text(source), frontend.read_bytes()]
-    parts.append((csrc_dir() / "semharness.h").read_bytes())
-    name = f"_semh_{source.stem.replace('-', '_')}_{_digest(parts)}"
+    parts = [*C_FLAGS, *flags, sys.version, _source_text(source), frontend.read_bytes()]
+    parts += [(csrc_dir() / header).read_bytes() for header in headers]
+    name = f"{prefix}_{source.stem.replace('-', '_')}_{_digest(parts)}"
     if not name.replace("_", "a").isalnum():
-        name = f"_semh_user_{_digest(parts)}"
-    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-    out = cache_dir() / f"{name}{suffix}"
+        name = f"{prefix}_user_{_digest(parts)}"
+    out = cache_dir() / f"{name}{importlib.machinery.EXTENSION_SUFFIXES[0]}"
     if not out.exists():
         tmp = out.with_suffix(f".tmp{os.getpid()}")
-        args = [compiler(), *C_FLAGS, *PY_FLAGS, f"-DSEMH_MODULE={name}", f"-I{csrc_dir()}"]
+        args = [compiler(), *C_FLAGS, *flags, f"-DSEMH_MODULE={name}", f"-I{csrc_dir()}"]
         args += [f"-I{include}", str(frontend), str(source), "-o", str(tmp), "-lm", "-lpthread"]
         _run_compiler(args, source)
         tmp.replace(out)
-    spec = importlib.util.spec_from_file_location(name, out)
+    return name, out
+
+
+def build_python_module(source: Path) -> ModuleType:
+    """Compiles a C implementation with the Python frontend and imports it."""
+    frontend = csrc_dir() / "pysem.c"
+    name, out = _build_extension(source, frontend, PY_FLAGS, "_semh", ("semharness.h",))
+    return _load_extension(name, out)
+
+
+def _load_extension(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+_MODEL_MODULES: dict[Path, ModuleType] = {}
+
+
+def build_model_module(source: Path) -> ModuleType:
+    """Compiles a C implementation against the header's model backend, together with the
+    model checker's scheduler runtime (``model_runtime.c``), and imports the result.
+
+    The module offers ``Runner`` (see harness/model/cexec.py) and the implementation's
+    ``description``, ``capabilities`` and ``state_size``.  Cached like the other builds.
+    """
+    runtime = csrc_dir() / "model_runtime.c"
+    headers = ("semharness.h", "semharness_model.h")
+    name, out = _build_extension(source, runtime, MODEL_FLAGS, "_semhm", headers)
+    module = _MODEL_MODULES.get(out)
+    if module is None:  # executors are made by the thousand: import each build once
+        module = _MODEL_MODULES[out] = _load_extension(name, out)
     return module
