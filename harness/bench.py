@@ -294,3 +294,12 @@ def bench_checker(cases: tuple[tuple[int, int, float], ...] = CHECKER_CASES) -> 
 
 
 BENCHMARKS["checker"] = bench_checker
+
+
+def _bench_model() -> BenchResult:
+    from .model.bench import bench_model
+
+    return bench_model()
+
+
+BENCHMARKS["model"] = _bench_model

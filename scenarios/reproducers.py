@@ -41,6 +41,15 @@ def scenarios() -> list[Scenario]:
     return [
         standard(),
         Scenario(
+            name="repro-release-n-wakes-n",
+            description="sem(0); two waiters for one token each; main release(2): both must "
+            "wake (a release of n that wakes one waiter strands the rest)",
+            initial=(0,),
+            threads=((pause, _rel(2)), (_acq(),), (_acq(),)),
+            final=(0,),
+            source="BUGS.md 1 (QTBUG-66875), 13 (notify vs notify_all)",
+        ),
+        Scenario(
             name="repro-wake-n-of-many",
             description="sem(0); four threads acquire() then release(); main release(1): the "
             "one token must pass through all four (a release waking too few strands some)",
@@ -82,13 +91,12 @@ def scenarios() -> list[Scenario]:
         Scenario(
             name="repro-timeout-then-wait",
             description="sem(0); a timed try gives up, then the same thread waits for good; "
-            "a release must still wake it (a timed-out waiter must deregister)",
+            "a release of 2 must still wake it (a timed-out waiter must deregister)",
             initial=(0,),
             threads=(
                 (Op("try_acquire", 1, 0.001), _acq()),
-                (pause, _rel()),
+                (pause, _rel(2)),
             ),
-            final=(0,),
             source="BUGS.md 5 (musl bdd89337), 15 (CPython gh-90155)",
         ),
         Scenario(

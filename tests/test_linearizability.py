@@ -211,3 +211,14 @@ def test_check_history_reads_a_history() -> None:
     assert check_history(h).ok
     h.append(2, "available", 0, None, 20, 21, result=5)
     assert not check_history(h).ok
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(small_histories())
+def test_quick_status_is_check_historys_status(case: tuple[list[Step], int]) -> None:
+    from semharness.histgen import to_history
+    from semharness.linearizability import quick_status
+
+    steps, initial = case
+    history = to_history(steps, initial)
+    assert quick_status(history) == check_history(history).status

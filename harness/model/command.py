@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import EXIT_PASS, EXIT_VIOLATION, UsageError
@@ -151,7 +152,7 @@ def _print_outcomes(
     console: Console,
 ) -> None:
     table = Table(title=f"model checking {name} ({settings.strategy}, seed {settings.seed})")
-    for column in ("scenario", "result", "schedules", "distinct", "seconds", "note"):
+    for column in ("scenario", "result", "schedules", "histories judged", "seconds", "note"):
         table.add_column(column)
     for o in outcomes:
         result = "[green]pass[/]" if o.status == "pass" else "[red]FAIL[/]"
@@ -168,7 +169,8 @@ def _print_outcomes(
     for o in outcomes:
         if o.failure:
             f = o.failure
-            console.print(f"[red]FAIL[/] {name} {o.scenario}: [{f['check']}] {f['message']}")
+            what = escape(f"{name} {o.scenario}: [{f['check']}] {f['message']}")
+            console.print(f"[red]FAIL[/] {what}")
             if f.get("trace"):
                 console.print(f["trace"], markup=False, highlight=False)
             if f.get("replay"):

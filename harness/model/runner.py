@@ -3,8 +3,8 @@ DFS) the end of the schedule space; then the failure minimised and traced.
 
 Timeouts are explored both ways by default: runs alternate between quiescent timeouts (where
 the scenario's expectations hold) and adversarial ones with spurious wake-ups.  Runs whose
-history repeats one already judged correct are not judged again (only for scenarios without
-timed calls, whose checks depend on nothing but the order of events).
+history repeats one already judged correct -- the same order of events and results, and the
+same durations -- are not judged again.
 """
 
 from __future__ import annotations
@@ -90,6 +90,20 @@ def _timeless(program: Program) -> bool:
     )
 
 
+def _judged_key(ex: Executor, signature: bytes, timeless: bool) -> object:
+    """What the judgement of the last run depends on, so that a run with the same key as one
+    judged correct need not be judged again; None: judge it whatever.
+
+    The checks read the order of the invoke and return events and the results (the signature
+    holds them) and, for timed calls and expected durations, how long each call took.
+    """
+    if timeless:
+        return signature
+    if ex.findings():
+        return None
+    return signature, tuple(r[5] - r[4] if r[5] >= 0 else -1 for r in ex.history())
+
+
 def record_of(ex: Executor, outcome: str, trace: bool = False) -> RunRecord:
     """The last run of ``ex`` as a record."""
     return RunRecord(outcome, ex.trail(), ex.history(), ex.findings(), ex.trace() if trace else [])
@@ -114,8 +128,8 @@ def check_scenario(
     configs = settings.configs()
     executors = [make_executor(scenario.program, c) for c in configs]
     strategies = _strategies(settings, configs)
-    seen: list[set[bytes]] = [set() for _ in configs]
-    dedupe = _timeless(scenario.program)
+    seen: list[set[object]] = [set() for _ in configs]
+    timeless = _timeless(scenario.program)
     result = ScenarioResult(scenario.name, settings.strategy)
     start = time.monotonic()
     deadline = start + settings.time_budget if settings.time_budget else None
@@ -136,14 +150,16 @@ def check_scenario(
         if progress and result.runs % 256 == 0:
             progress(result.runs, 0)
             result.progress.append((time.monotonic() - start, result.runs))
-        if dedupe and signature in seen[k]:
+        key = _judged_key(ex, signature, timeless)
+        if key is not None and key in seen[k]:
             continue
         record = record_of(ex, outcome)
         if outcome == "mismatch":
             raise RuntimeError(f"internal error: a {settings.strategy} spec did not fit its run")
         failures, _ = judge(scenario, record, configs[k].timeouts == "quiescent")
         if not failures:
-            seen[k].add(signature)
+            if key is not None:
+                seen[k].add(key)
             result.distinct += 1
             continue
         found_s = time.monotonic() - start

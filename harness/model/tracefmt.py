@@ -12,7 +12,7 @@ from .core import AVAILABLE, OP_NAMES, SLEEP, TRY_ACQUIRE, TraceStep
 from .judge import Failure, to_history
 from .runner import FoundFailure
 
-MAX_COLUMN = 40
+MAX_COLUMN = 60
 
 
 def _value(v: int | None) -> str:
@@ -33,7 +33,7 @@ def step_text(step: TraceStep) -> str:
         return f"{call}{note}"
     if kind == "return":
         return f"{call}{note}"
-    parts = [kind, target]
+    parts = [kind, target if target != kind else ""]
     if old is not None or new is not None:
         parts.append(f"{_value(old)} -> {_value(new)}" if new is not None else _value(old))
     if note:
@@ -58,13 +58,16 @@ def render(found: FoundFailure, title: str = "") -> str:
     threads = len(program.threads)
     names = [f"t{t}" for t in range(threads)] + ["observer"]
     record = found.record
-    # history row of each (thread, call index): the rows are in invoke order
-    row_of: dict[tuple[int, int], int] = {}
-    seen: dict[int, int] = {}
+    # history row of each (thread, action index): a thread's rows are its calls in order,
+    # its sleeps left out (the observer's one call is its action 0)
+    rows_of: dict[int, list[int]] = {}
     for i, r in enumerate(record.history):
-        k = seen.get(r[0], 0)
-        row_of[(r[0], k)] = i
-        seen[r[0]] = k + 1
+        rows_of.setdefault(r[0], []).append(i)
+    row_of: dict[tuple[int, int], int] = {}
+    for t, rows in rows_of.items():
+        actions = program.threads[t] if t < threads else ((AVAILABLE, 0, 0),)
+        calls = [j for j, a in enumerate(actions) if a[0] != SLEEP]
+        row_of.update({(t, j): row for j, row in zip(calls, rows, strict=False)})
     counts = _counts(found)
     cells = []
     for step in record.trace:
