@@ -122,8 +122,10 @@ def bench_model() -> BenchResult:
         times = [t for t, _, _ in found]
         median, worst = statistics.median(times), max(times)
         how = sorted({f"{s}/{c}" for _, s, c in found})
-        result.figures.append(Figure(f"{bug}: median time to first failure", median, "s"))
-        result.figures.append(Figure(f"{bug}: worst of 10 seeds ({', '.join(how)})", worst, "s"))
+        result.figures.append(Figure(f"{bug}: median time to first failure", median * 1e3, "ms"))
+        result.figures.append(
+            Figure(f"{bug}: worst of 10 seeds ({', '.join(how)})", worst * 1e3, "ms")
+        )
         result.targets.append(Target(f"{bug} found in < 1 s median", median, 1.0, median < 1.0))
         result.details.append({"bug": bug, "seeds": [list(f) for f in found]})
     return result

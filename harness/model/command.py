@@ -98,11 +98,17 @@ def check_one(
         else:
             runnable.append(s)
     start = time.monotonic()
+    failed: set[str] = set()
     with console.status(f"model checking {impl.name} ...") as status:
 
         def progress(name: str, runs: int, failures: int) -> None:
+            if failures:
+                failed.add(name)
             rate = runs / max(time.monotonic() - start, 1e-9)
-            status.update(f"{impl.name} {name}: {runs:,} schedules ({rate:,.0f}/s)")
+            status.update(
+                f"{impl.name} {name}: {runs:,} schedules ({rate:,.0f}/s), "
+                f"{len(failed)} scenario(s) failed so far"
+            )
 
         outcomes = check_model(spec, runnable, settings, jobs, out, progress)
     return outcomes, skipped
