@@ -200,3 +200,32 @@ def test_runs_are_reproducible_from_the_seed() -> None:
     a = check_scenario(make, scenario, Settings(seed=5, schedules=300))
     b = check_scenario(make, scenario, Settings(seed=5, schedules=300))
     assert (a.runs, a.distinct) == (b.runs, b.distinct)
+
+
+def test_ctrl_c_keeps_what_was_found(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "failures"
+    args = ["check", "buggy-wake-on-zero", "--no-battery", "--time-budget", "120"]
+    # the first scenario fails at once; the second is still running when Ctrl-C comes
+    args += ["--scenario", "repro-multi-token-waiter", "--scenario", "standard", "--out", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "semharness.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's Ctrl-C would reach
+    )
+    deadline = time.monotonic() + 120
+    while not list(out.glob("*.replay.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # the parent hears of the failure just after the file is written
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 1  # a failure had been found before the interrupt
+    assert "FAIL" in stdout and "interrupted" in stdout
+    assert list(out.glob("*.replay.json"))

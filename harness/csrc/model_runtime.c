@@ -1009,43 +1009,28 @@ static void trace_rmw(Runner *rt, struct sthread *t, const void *p, int op, uint
     snprintf(s->note, sizeof s->note, "%s", ORDER_NAMES[(unsigned)o % 5]);
 }
 
-uint32_t semh__model_rmw32(uint32_t *p, int op, uint32_t v, semh_order o)
-{
-    struct sthread *t = g_cur;
-    if (t == NULL) { /* outside a simulated thread (semh_init): no step */
-        uint32_t old = *p;
-        *p = (uint32_t)rmw_apply(op, old, v);
-        return old;
+/* A read-modify-write (or load, or store) of a 32- or 64-bit word: one visible step. */
+#define DEFINE_RMW(bits, T)                                                                    \
+    T semh__model_rmw##bits(T *p, int op, T v, semh_order o)                                   \
+    {                                                                                          \
+        struct sthread *t = g_cur;                                                             \
+        T old = *p;                                                                            \
+        if (t == NULL) { /* outside a simulated thread (semh_init): no step */                 \
+            *p = (T)rmw_apply(op, old, v);                                                     \
+            return old;                                                                        \
+        }                                                                                      \
+        Runner *rt = g_rt;                                                                     \
+        sched_point(t);                                                                        \
+        step_begin(rt, t);                                                                     \
+        old = *p;                                                                              \
+        T now = (T)rmw_apply(op, old, v);                                                      \
+        *p = now;                                                                              \
+        if (rt->tracing)                                                                       \
+            trace_rmw(rt, t, p, op, old, now, o);                                              \
+        return old;                                                                            \
     }
-    Runner *rt = g_rt;
-    sched_point(t);
-    step_begin(rt, t);
-    uint32_t old = *p;
-    uint32_t now = (uint32_t)rmw_apply(op, old, v);
-    *p = now;
-    if (rt->tracing)
-        trace_rmw(rt, t, p, op, old, now, o);
-    return old;
-}
-
-uint64_t semh__model_rmw64(uint64_t *p, int op, uint64_t v, semh_order o)
-{
-    struct sthread *t = g_cur;
-    if (t == NULL) {
-        uint64_t old = *p;
-        *p = rmw_apply(op, old, v);
-        return old;
-    }
-    Runner *rt = g_rt;
-    sched_point(t);
-    step_begin(rt, t);
-    uint64_t old = *p;
-    uint64_t now = rmw_apply(op, old, v);
-    *p = now;
-    if (rt->tracing)
-        trace_rmw(rt, t, p, op, old, now, o);
-    return old;
-}
+DEFINE_RMW(32, uint32_t)
+DEFINE_RMW(64, uint64_t)
 
 static void trace_cas(Runner *rt, struct sthread *t, const void *p, int ok, uint64_t old,
                       uint64_t expected, uint64_t desired, semh_order o)
@@ -1065,43 +1050,28 @@ static void trace_cas(Runner *rt, struct sthread *t, const void *p, int ok, uint
     }
 }
 
-bool semh__model_cas32(uint32_t *p, uint32_t *expected, uint32_t desired, semh_order o)
-{
-    struct sthread *t = g_cur;
-    Runner *rt = g_rt;
-    if (t != NULL) {
-        sched_point(t);
-        step_begin(rt, t);
+/* A strong compare-and-swap of a 32- or 64-bit word: one visible step. */
+#define DEFINE_CAS(bits, T)                                                                    \
+    bool semh__model_cas##bits(T *p, T *expected, T desired, semh_order o)                    \
+    {                                                                                          \
+        struct sthread *t = g_cur;                                                             \
+        Runner *rt = g_rt;                                                                     \
+        if (t != NULL) {                                                                       \
+            sched_point(t);                                                                    \
+            step_begin(rt, t);                                                                 \
+        }                                                                                      \
+        T old = *p, exp = *expected;                                                           \
+        bool ok = old == exp;                                                                  \
+        if (ok)                                                                                \
+            *p = desired;                                                                      \
+        else                                                                                   \
+            *expected = old;                                                                   \
+        if (t != NULL && rt->tracing)                                                          \
+            trace_cas(rt, t, p, ok, old, exp, desired, o);                                     \
+        return ok;                                                                             \
     }
-    uint32_t old = *p, exp = *expected;
-    bool ok = old == exp;
-    if (ok)
-        *p = desired;
-    else
-        *expected = old;
-    if (t != NULL && rt->tracing)
-        trace_cas(rt, t, p, ok, old, exp, desired, o);
-    return ok;
-}
-
-bool semh__model_cas64(uint64_t *p, uint64_t *expected, uint64_t desired, semh_order o)
-{
-    struct sthread *t = g_cur;
-    Runner *rt = g_rt;
-    if (t != NULL) {
-        sched_point(t);
-        step_begin(rt, t);
-    }
-    uint64_t old = *p, exp = *expected;
-    bool ok = old == exp;
-    if (ok)
-        *p = desired;
-    else
-        *expected = old;
-    if (t != NULL && rt->tracing)
-        trace_cas(rt, t, p, ok, old, exp, desired, o);
-    return ok;
-}
+DEFINE_CAS(32, uint32_t)
+DEFINE_CAS(64, uint64_t)
 
 int semh__model_futex_wait(uint32_t *addr, int half, uint32_t expected, int64_t deadline)
 {

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..errors import EXIT_PASS, EXIT_VIOLATION, UsageError
+from ..errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_VIOLATION, UsageError
 from ..registry import Implementation, resolve
 from .executors import model_skip_reason
 from .programs import ModelScenario, default_scenarios
@@ -121,7 +121,7 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
     scenarios = _scenarios(args)
     impls = [(spec, resolve(spec)) for spec in args.impl]
     out = _out_dir(args.out)
-    failed = False
+    failed = interrupted = False
     report: dict[str, Any] = {"model": {}, "battery": None}
     if not args.no_battery:
         from ..peer_run import run_peer_suite
@@ -133,6 +133,8 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
         failed = bool(battery.failed)
         report["battery"] = battery.to_json()
     for spec, impl in impls:
+        if interrupted:
+            break
         reason = model_skip_reason(impl)
         if reason:
             console.print(f"[dim]{impl.name}: model checking skipped: {reason}[/]")
@@ -140,6 +142,7 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
             continue
         outcomes, skipped = check_one(spec, impl, scenarios, settings, args.jobs, out, console)
         failed = failed or any(o.status == "fail" for o in outcomes)
+        interrupted = any(o.status == "unfinished" for o in outcomes)
         report["model"][impl.name] = {
             "outcomes": [o.to_json() for o in outcomes],
             "skipped": [{"scenario": n, "reason": r} for n, r in skipped],
@@ -147,7 +150,9 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
         _print_outcomes(impl.name, settings, outcomes, skipped, console)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
-    return EXIT_VIOLATION if failed else EXIT_PASS
+    if failed:
+        return EXIT_VIOLATION
+    return EXIT_INCONCLUSIVE if interrupted else EXIT_PASS
 
 
 def _print_outcomes(
@@ -161,10 +166,12 @@ def _print_outcomes(
     for column in ("scenario", "result", "schedules", "histories judged", "seconds", "note"):
         table.add_column(column)
     for o in outcomes:
-        result = "[green]pass[/]" if o.status == "pass" else "[red]FAIL[/]"
+        result = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]"}.get(o.status, "[yellow]-[/]")
         note = ""
         if o.failure:
             note = f"{o.failure['check']}: see below"
+        elif o.status == "unfinished":
+            note = "interrupted"
         elif settings.strategy == "dfs":
             note = "all schedules explored" if o.complete else "not complete (budget)"
         runs, distinct = f"{o.runs:,}", f"{o.distinct:,}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -36,7 +37,7 @@ class Outcome:
     """One scenario over one implementation, all workers' runs together."""
 
     scenario: str
-    status: str  # pass | fail
+    status: str  # pass | fail | unfinished (interrupted)
     runs: int = 0
     distinct: int = 0
     complete: bool = False
@@ -315,6 +316,7 @@ def check_model(
         }
 
     lines: queue.Queue = queue.Queue()
+    done = dict.fromkeys(outcomes, 0)  # how many workers finished each scenario
     pending = {k: list(scenarios) for k in range(jobs)}
     workers = {k: _Worker(k, job_for(k, pending[k]), lines) for k in range(jobs)}
 
@@ -329,6 +331,7 @@ def check_model(
             return
         out = outcomes[name]
         out.status = "fail"
+        done[name] = jobs
         if w.hung:
             message = f"no word from the run for {silence:g} s: blocked outside the model's control"
             out.failure = {"check": "hang", "message": message, "choices": [], "replay": None}
@@ -338,6 +341,21 @@ def check_model(
         pending[w.key] = rest
         if rest:
             workers[w.key] = _Worker(w.key, job_for(w.key, rest), lines)
+
+    def handle(w: _Worker, event: dict[str, Any]) -> None:
+        name = event.get("scenario")
+        if event["event"] == "start":
+            w.current = name
+        elif event["event"] == "progress":
+            runs_now[(w.key, name)] = event["runs"]
+            if progress:
+                total = sum(v for (_, s), v in runs_now.items() if s == name)
+                progress(name, total, event["failures"])
+        elif event["event"] == "done":
+            w.current = None
+            done[name] += 1
+            pending[w.key] = [s for s in pending[w.key] if s.name != name]
+            _merge(outcomes[name], event)
 
     try:
         while workers:
@@ -355,20 +373,21 @@ def check_model(
             w.last = time.monotonic()
             if line is None:
                 ended(w)
-                continue
-            event = json.loads(line)
-            name = event.get("scenario")
-            if event["event"] == "start":
-                w.current = name
-            elif event["event"] == "progress":
-                runs_now[(k, name)] = event["runs"]
-                if progress:
-                    total = sum(v for (_, s), v in runs_now.items() if s == name)
-                    progress(name, total, event["failures"])
-            elif event["event"] == "done":
-                w.current = None
-                pending[k] = [s for s in pending[k] if s.name != name]
-                _merge(outcomes[name], event)
+            else:
+                handle(w, json.loads(line))
+    except KeyboardInterrupt:  # keep what finished (failures' replay files are written)
+        for w in workers.values():
+            w.kill()
+        while True:  # what the workers said before they stopped
+            try:
+                k, line = lines.get(timeout=0.2)
+            except queue.Empty:
+                break
+            if line is not None and k in workers:
+                handle(workers[k], json.loads(line))
+        for name, out in outcomes.items():
+            if out.status == "pass" and done[name] < jobs:
+                out.status = "unfinished"
     finally:
         for w in workers.values():
             w.kill()
@@ -391,6 +410,8 @@ def _merge(out: Outcome, event: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    # Ctrl-C is the parent's to handle: it keeps what the workers reported and stops them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     job = json.loads(sys.stdin.read())
     if job.get("mode") == "replay":
         replay_worker_main(job)
