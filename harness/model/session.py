@@ -278,7 +278,7 @@ def replay_in_worker(
     return {
         "event": "crashed",
         "signal": signal,
-        "trace": "\n".join(step_text(s) for s in trace),
+        "trace": "\n".join(f"{s[0]:>3} | {step_text(s)}" for s in trace),  # thread | step
         "steps": len(trace),
     }
 
