@@ -180,6 +180,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return run_replay(args, _console(args))
 
 
+def cmd_stress(args: argparse.Namespace) -> int:
+    from .stress.command import cmd_stress as run_stress
+
+    return run_stress(args, _console(args))
+
+
 # ---- bench ----
 
 
@@ -240,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_check_arguments(p, impl_help)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("stress", help="real-thread stress runs: checked, with metrics")
+    from .stress.command import add_stress_arguments
+
+    add_stress_arguments(p, impl_help)
+    p.set_defaults(func=cmd_stress)
 
     p = sub.add_parser("replay", help="re-run a recorded failure step by step")
     p.add_argument("file", help="a replay file written by semharness check")

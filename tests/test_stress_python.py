@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,19 @@ def test_a_hang_is_reported_with_the_blocked_calls() -> None:
     assert run.history.pending_mask().sum() == len(run.blocked)
     checks = {f.check for f in check_invariants(run.history)}
     assert "lost wake-up" in checks  # blocked while the final count could satisfy them
+
+
+def test_the_stress_command(tmp_path, capsys) -> None:
+    from semharness.cli import main
+
+    out = tmp_path / "out"
+    args = ["stress", "futex64", "textbook", "--threads", "1,2", "--ops", "300", "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("pass ") == 4 and "owner changes" in printed and "load" in printed
+    assert (out / "stress-results.json").is_file() and list(out.glob("*.history.jsonl.gz"))
+    deadlock = str(Path(__file__).parent / "data" / "stress_deadlock.c")
+    assert main(["stress", deadlock, "--threads", "2", "--ops", "50", "--watchdog", "0.5"]) == 1
+    assert "hang" in capsys.readouterr().out
+    assert main(["stress", "futex64", "--mix", "acquire=x"]) == 2
+    assert main(["stress", "futex64", "--threads", "0"]) == 2
