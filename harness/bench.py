@@ -303,3 +303,12 @@ def _bench_model() -> BenchResult:
 
 
 BENCHMARKS["model"] = _bench_model
+
+
+def _bench_stress() -> BenchResult:
+    from .stress.bench import bench_stress
+
+    return bench_stress()
+
+
+BENCHMARKS["stress"] = _bench_stress

@@ -234,7 +234,7 @@ def _wakeups(c: _Columns) -> dict[str, Any]:
     The history does not say which release woke a waiter, nor when a release's tokens became
     visible (somewhere in its interval), so this is an approximation: the wake-up latency is
     ``ret(waiter) - invoke(r)`` where r is the latest release invoked within the waiter's
-    interval ``[invoke, ret]`` (error-free, n > 0; a pending one counts, it may have taken
+    interval ``[invoke, ret)`` (error-free, n > 0; a pending one counts, it may have taken
     effect).  A valid history makes r another thread's release: a blocked thread makes no
     other call.  Taking the *latest* such release gives the shortest delay consistent with the
     record: the release's own work up to its atomic update, the futex wake-up, the scheduler
@@ -268,7 +268,10 @@ def _wakeups(c: _Columns) -> dict[str, Any]:
     releases = (c.op == RELEASE) & (c.error == 0) & (c.n > 0)
     rel_invoke = np.sort(c.invoke[releases])
     w_invoke, w_ret = c.invoke[waiting], c.ret[waiting]
-    latest = np.searchsorted(rel_invoke, w_ret, side="right") - 1
+    # strictly before the waiter's return: the native driver stamps a call's return and the
+    # next call's invoke with one clock reading, so the waiter's own release right after it
+    # carries the waiter's return time and must not count as its waker
+    latest = np.searchsorted(rel_invoke, w_ret, side="left") - 1
     candidate = rel_invoke[np.maximum(latest, 0)] if len(rel_invoke) else w_invoke
     matched = (latest >= 0) & (candidate >= w_invoke)
     return {
