@@ -78,6 +78,7 @@ def test_the_stress_command(tmp_path, capsys) -> None:
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert printed.count("pass ") == 4 and "owner changes" in printed and "load" in printed
+    assert " t2 " not in printed  # the observer's read is no worker thread
     assert (out / "stress-results.json").is_file() and list(out.glob("*.history.jsonl.gz"))
     deadlock = str(Path(__file__).parent / "data" / "stress_deadlock.c")
     assert main(["stress", deadlock, "--threads", "2", "--ops", "50", "--watchdog", "0.5"]) == 1

@@ -105,20 +105,24 @@ def summarize(values: Any) -> dict[str, int | None]:
     return out
 
 
-def compute_metrics(history: History, seconds: float | None = None) -> dict[str, Any]:
+def compute_metrics(
+    history: History, seconds: float | None = None, observer: int | None = None
+) -> dict[str, Any]:
     """The figures of one run (module docstring: definitions), as a JSON-able dict.
 
     ``seconds``: the run's wall time, when the runner measured it (it includes the start-up and
     drain that the first invoke and last return miss); else the history's own span is used.
     Keys: ``counts``, ``throughput``, ``latency`` (by kind), ``wakeup``, ``timeouts``,
     ``fairness``.  The per-thread dicts are keyed by the thread number as a string (JSON keys).
+    ``observer``: the thread of the drivers' final ``available()`` read, left out of the
+    per-thread throughput (it is no worker).
     """
     if seconds is not None and not seconds > 0:
         raise ValueError(f"seconds must be positive, not {seconds!r}")
     c = _Columns(history)
     return {
         "counts": _counts(c, history.error_names),
-        "throughput": _throughput(c, seconds),
+        "throughput": _throughput(c, seconds, observer),
         "latency": {kind: summarize(c.dur[mask]) for kind, mask in c.kinds.items()},
         "wakeup": _wakeups(c),
         "timeouts": _timeouts(c),
@@ -180,7 +184,7 @@ def _counts(c: _Columns, error_names: tuple[str | None, ...]) -> dict[str, Any]:
     }
 
 
-def _throughput(c: _Columns, seconds: float | None) -> dict[str, Any]:
+def _throughput(c: _Columns, seconds: float | None, observer: int | None) -> dict[str, Any]:
     """Completed operations per second, overall and per thread, over one wall time."""
     completed = int(c.done.sum())
     if seconds is not None:
@@ -196,6 +200,7 @@ def _throughput(c: _Columns, seconds: float | None) -> dict[str, Any]:
         "per_thread": {
             str(int(t)): (int(k) / wall if wall > 0 else None)
             for t, k in zip(c.threads, per, strict=True)
+            if t != observer
         },
     }
 

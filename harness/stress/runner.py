@@ -113,7 +113,7 @@ def stress_one(
     for f in findings:
         result.status = "fail"
         result.reasons.append(f"{f.check}: {f.message}")
-    result.metrics = compute_metrics(history, run_s or None)
+    result.metrics = compute_metrics(history, run_s or None, observer=threads)
     result.context["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
     if out is not None:
         path = out / f"{impl.name}-t{threads}.history.jsonl.gz"
