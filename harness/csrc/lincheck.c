@@ -797,6 +797,22 @@ static int validate(const Columns *c, size_t m, const int64_t *rows, uint64_t in
     return -1;
 }
 
+/* The five columns (kinds, ns, invokes, rets, threads) are equally long, and short enough. */
+static int same_length(const Py_buffer *v, const char *const *names, Py_ssize_t size)
+{
+    for (int i = 1; i < 5; i++)
+        if (v[i].len / 8 != size) {
+            PyErr_Format(PyExc_ValueError, "%s has %zd items, kinds %zd", names[i], v[i].len / 8,
+                         size);
+            return -1;
+        }
+    if (size >= (Py_ssize_t)NIL - 1) {
+        PyErr_SetString(PyExc_OverflowError, "too many calls");
+        return -1;
+    }
+    return 0;
+}
+
 /* An int64 memoryview over a new bytearray of n items (*data: its memory). */
 static PyObject *int64_buffer(Py_ssize_t n, int64_t **data)
 {
@@ -851,16 +867,8 @@ static PyObject *py_search(PyObject *self, PyObject *args)
         if (get_i64(objs[got], &v[got], names[got]) < 0)
             goto done;
     Py_ssize_t size = v[0].len / 8, m = v[5].len / 8;
-    for (int i = 1; i < 5; i++)
-        if (v[i].len / 8 != size) {
-            PyErr_Format(PyExc_ValueError, "%s has %zd items, kinds %zd", names[i], v[i].len / 8,
-                         size);
-            goto done;
-        }
-    if (size >= (Py_ssize_t)NIL - 1) {
-        PyErr_SetString(PyExc_OverflowError, "too many calls");
+    if (same_length(v, names, size) < 0)
         goto done;
-    }
     Columns c = {v[0].buf, v[1].buf, v[2].buf, v[3].buf, v[4].buf};
     const int64_t *rows = v[5].buf;
     for (Py_ssize_t i = 0; i < m; i++)
@@ -961,16 +969,8 @@ static PyObject *py_search_segments(PyObject *self, PyObject *args)
         if (get_i64(objs[got], &v[got], names[got]) < 0)
             goto done;
     Py_ssize_t size = v[0].len / 8, nrows = v[5].len / 8, nseg = v[7].len / 8;
-    for (int i = 1; i < 5; i++)
-        if (v[i].len / 8 != size) {
-            PyErr_Format(PyExc_ValueError, "%s has %zd items, kinds %zd", names[i], v[i].len / 8,
-                         size);
-            goto done;
-        }
-    if (size >= (Py_ssize_t)NIL - 1) {
-        PyErr_SetString(PyExc_OverflowError, "too many calls");
+    if (same_length(v, names, size) < 0)
         goto done;
-    }
     if (v[6].len / 8 != nseg + 1) {
         PyErr_SetString(PyExc_ValueError, "starts must have one more item than initials");
         goto done;
