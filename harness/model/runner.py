@@ -90,18 +90,17 @@ def _timeless(program: Program) -> bool:
     )
 
 
-def _judged_key(ex: Executor, signature: bytes, timeless: bool) -> object:
-    """What the judgement of the last run depends on, so that a run with the same key as one
-    judged correct need not be judged again; None: judge it whatever.
+def _judged_key(record: RunRecord, signature: bytes) -> object:
+    """What the judgement of a run of a scenario with timed calls depends on, so that a run with
+    the same key as one judged correct need not be judged again; None: judge it whatever.
 
     The checks read the order of the invoke and return events and the results (the signature
-    holds them) and, for timed calls and expected durations, how long each call took.
+    holds them) and, for timed calls and expected durations, how long each call took.  (For a
+    scenario without timed calls the signature alone is the key.)
     """
-    if timeless:
-        return signature
-    if ex.findings():
+    if record.findings:
         return None
-    return signature, tuple(r[5] - r[4] if r[5] >= 0 else -1 for r in ex.history())
+    return signature, tuple(r[5] - r[4] if r[5] >= 0 else -1 for r in record.history)
 
 
 def record_of(ex: Executor, outcome: str, trace: bool = False) -> RunRecord:
@@ -150,10 +149,11 @@ def check_scenario(
         if progress and result.runs % 256 == 0:
             progress(result.runs, 0)
             result.progress.append((time.monotonic() - start, result.runs))
-        key = _judged_key(ex, signature, timeless)
+        record = None if timeless else record_of(ex, outcome)
+        key = signature if record is None else _judged_key(record, signature)
         if key is not None and key in seen[k]:
             continue
-        record = record_of(ex, outcome)
+        record = record or record_of(ex, outcome)
         if outcome == "mismatch":
             raise RuntimeError(f"internal error: a {settings.strategy} spec did not fit its run")
         failures, _ = judge(scenario, record, configs[k].timeouts == "quiescent")
