@@ -123,7 +123,7 @@ def cmd_check_history(args: argparse.Namespace) -> int:
         raise UsageError("--budget must be at least 1")
     history = read_jsonl(args.file, initial=args.initial)
     findings = check_invariants(history)
-    verdict = check_history(history, budget=args.budget)
+    verdict = check_history(history, budget=args.budget, witness=False)
     picture = None
     if args.png and verdict.status == "violation":
         picture = render_png(history, verdict, args.png)

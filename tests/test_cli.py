@@ -139,14 +139,19 @@ def test_check_history_exit_codes(tmp_path: Path) -> None:
     assert data["linearizability"]["culprit"] == 1
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    # count always even (releases of 2 from 0), a read of 5 within every bound: only the
-    # search can refute it, and a budget of 2 nodes cannot
-    lines = ['{"format": "semharness-history", "version": 1, "initial": 0}']
-    lines += [op_line(t, "release", 2, 0, 100, None) for t in range(10)]
-    lines.append(op_line(10, "available", 0, 50, 60, 5))
-    hard = write_history(tmp_path / "hard.jsonl", lines)
-    assert run_cli("check-history", str(hard), "--budget", "2").returncode == 3
-    assert run_cli("check-history", str(hard)).returncode == 1
+    # count always even (releases of 2 from 0), a read of 5 within every bound: only a
+    # search can refute it.  With 10 threads the breadth-first sweep does, whatever the
+    # budget; with 70 (more than the sweep takes) the depth-first search must, and a budget of
+    # 2 nodes cannot: inconclusive.
+    def even_counts(threads: int) -> Path:
+        lines = ['{"format": "semharness-history", "version": 1, "initial": 0}']
+        lines += [op_line(t, "release", 2, 0, 100, None) for t in range(threads)]
+        lines.append(op_line(threads, "available", 0, 50, 60, 5))
+        return write_history(tmp_path / f"even{threads}.jsonl", lines)
+
+    assert run_cli("check-history", str(even_counts(10)), "--budget", "2").returncode == 1
+    assert run_cli("check-history", str(even_counts(10))).returncode == 1
+    assert run_cli("check-history", str(even_counts(70)), "--budget", "2").returncode == 3
 
 
 def test_check_history_rejects_malformed_files_with_the_line(tmp_path: Path) -> None:

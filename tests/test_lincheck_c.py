@@ -357,3 +357,103 @@ def test_segments_searched_in_parallel_give_the_sequential_answer(workers: int) 
     many = lz._search_segments_c(bad, lay, 10**6, workers=workers)
     assert one[0] == many[0] and "violation" in one[0]
     assert np.array_equal(one[2], many[2])
+
+
+# ---- the breadth-first sweep (check_history(..., witness=False)) ----------------------------
+
+
+@st.composite
+def sequential_histories(draw: st.DrawFn) -> History:
+    """Histories of every op, n, result and error whose threads' calls are sequential, as a
+    real thread's are (a pending call last), rows in any order."""
+    h = History(initial=draw(st.integers(0, 5)))
+    calls = []
+    for thread in range(draw(st.integers(1, 4))):
+        t = draw(st.integers(0, 5))
+        for k in range(draw(st.integers(0, 10))):
+            op = draw(st.sampled_from(["acquire", "try_acquire", "release", "available"]))
+            n = draw(st.sampled_from([-1, 0, 1, 1, 2, 3, MAX_COUNT, MAX_COUNT + 1]))
+            invoke = t + draw(st.integers(0, 3))
+            pending = draw(st.integers(0, 8)) == 0
+            ret = None if pending else invoke + draw(st.integers(0, 8))
+            error = None if pending else draw(st.sampled_from(ERRORS))
+            result = draw(st.booleans()) if op == "try_acquire" else draw(st.integers(-1, 6))
+            calls.append((thread, k, (thread, op, n, None, invoke, ret, result, error)))
+            if pending:
+                break
+            t = ret
+    order = draw(st.permutations(calls))  # threads interleave in any way; each in its order
+    for _, _, args in _program_ordered(order):
+        h.append(*args)
+    return h
+
+
+def _program_ordered(calls: list[tuple[int, int, tuple]]) -> list[tuple[int, int, tuple]]:
+    """The calls re-ranked so that each thread's come in its own order, the threads'
+    interleaving kept from the given order."""
+    slots: dict[int, list[int]] = {}
+    for i, (thread, _, _) in enumerate(calls):
+        slots.setdefault(thread, []).append(i)
+    out: list = [None] * len(calls)
+    for thread, places in slots.items():
+        mine = sorted((c for c in calls if c[0] == thread), key=lambda c: c[1])
+        for place, call in zip(places, mine, strict=True):
+            out[place] = call
+    return out
+
+
+@settings(max_examples=800, deadline=None, derandomize=True)
+@given(sequential_histories())
+def test_the_sweep_decides_as_the_search(h: History) -> None:
+    status, _ = lz._sweep(h)
+    assert status in ("ok", "violation")  # small sequential histories never fill a layer
+    assert status == check_history(h).status
+    fast = check_history(h, witness=False)
+    assert fast.status == status
+    if status == "ok":
+        assert fast.order == [] and fast.counts == []
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5, 8])
+def test_the_sweep_agrees_on_generated_and_planted_histories(threads: int) -> None:
+    steps, initial = generate(3000, threads, seed=threads, overlap=0.7, mix=Mix(max_n=2))
+    h = to_history(steps, initial)
+    assert lz._sweep(h)[0] == "ok"
+    for where in (0.05, 0.5, 0.95):
+        bad = to_history(plant_violation(steps, initial, where), initial)
+        assert lz._sweep(bad)[0] == "violation"
+        verdict = check_history(bad, witness=False)
+        assert verdict == check_history(bad)  # the search describes it
+
+
+def test_a_full_layer_or_too_many_threads_leave_it_to_the_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    steps, initial = generate(400, 6, seed=3, overlap=0.9, mix=Mix(max_n=2))
+    h = to_history(steps, initial)
+    monkeypatch.setattr(lz, "SWEEP_WIDTH", 1)
+    assert lz._sweep(h)[0] == "unknown"
+    verdict = check_history(h, witness=False)
+    assert verdict.ok and len(verdict.order) == len(verdict.counts) > 0  # the search's answer
+    monkeypatch.undo()
+    many, initial = generate(300, 70, seed=4)
+    assert lz._sweep(to_history(many, initial))[0] == "unknown"
+    assert check_history(to_history(many, initial), witness=False).ok
+
+
+def test_a_violation_the_search_cannot_afford_is_still_reported() -> None:
+    h = History(initial=1)
+    for t in range(6):  # six overlapping acquires of one token: no linearization
+        h.append(t, "acquire", 1, None, 0, 10, None, None)
+    assert check_history(h, budget=2).status == "unknown"
+    verdict = check_history(h, budget=2, witness=False)
+    assert verdict.status == "violation" and "sweep" in verdict.reason
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(histories())
+def test_the_sweep_leaves_threads_out_of_order_to_the_search(h: History) -> None:
+    status, _ = lz._sweep(h)
+    if status != "unknown":
+        assert status == check_history(h).status
+    assert check_history(h, witness=False).status == check_history(h).status

@@ -1052,9 +1052,378 @@ done:
     return result;
 }
 
+/* ---- sweep(): a whole history, breadth first ---- */
+
+/*
+ * The search above is depth first with a memo of every configuration: right for short or
+ * hard histories, but a long stress history (tens of millions of calls, two to a few threads)
+ * costs it a memo record a call.  The same state space -- configurations are per-lane
+ * positions, the count is implied, a lane's next call may be linearized when it applies and
+ * was invoked no later than every lane's next call returns, accepted when every completed
+ * call is linearized -- can instead be swept layer by layer: layer d holds every configuration
+ * with d calls linearized that is reachable at all.  Only two layers live at a time, and with
+ * few threads a layer holds a handful of configurations (those the calls in flight around one
+ * instant allow), so the sweep is linear in the history and needs a few bytes a call.  It
+ * keeps no linearization (a caller that needs one uses the search) and gives up, "unknown",
+ * when a layer outgrows `max_width`.  The transitions are the search's without its reductions
+ * (greedy reads, symmetry), which the search applies because they do not change its answer;
+ * tests/test_lincheck_c.py holds the two to the same verdicts.
+ *
+ * It reads the History's own columns (no StepArrays to build: that alone costs more than the
+ * sweep) and gives each row its kind exactly as StepArrays.from_history does.
+ */
+
+#define SWEEP_MAX_LANES 64
+#define OP_ACQUIRE 0
+#define OP_TRY_ACQUIRE 1
+#define OP_RELEASE 2
+#define OP_AVAILABLE 3
+#define PENDING_RET INT64_MIN /* history.PENDING */
+#define NO_RESULT INT64_MIN   /* history.NO_RESULT */
+
+typedef struct {
+    const int8_t *op;
+    const int64_t *n, *result, *invoke, *ret;
+    const int16_t *error;
+    const int32_t *thread;
+    int64_t overflow; /* the error code of OverflowError, or -1 */
+} HistoryColumns;
+
+/* Row i's kind as StepArrays.from_history gives it, or -1 when it constrains nothing; *value:
+ * the n it needs, or the value an available() returned. */
+static inline int row_kind(const HistoryColumns *h, size_t i, int64_t *value)
+{
+    int64_t n = h->n[i], err = h->error[i], res = h->result[i];
+    int op = h->op[i], pending = h->ret[i] == PENDING_RET;
+    *value = n;
+    if (err != 0)
+        return op == OP_RELEASE && err == h->overflow && n > 0 && n <= MAX_COUNT ? K_OVER : -1;
+    if (op == OP_AVAILABLE) {
+        *value = res;
+        return pending || res == NO_RESULT ? -1 : K_READ;
+    }
+    if (n < 0 || n > MAX_COUNT)
+        return -1;
+    int said_false = !pending && res != NO_RESULT && res != 1;
+    switch (op) {
+    case OP_ACQUIRE:
+        return n != 0 ? K_ACQ : -1;
+    case OP_TRY_ACQUIRE:
+        return said_false ? K_FAIL : n != 0 ? K_ACQ : -1;
+    case OP_RELEASE:
+        return n != 0 ? K_REL : -1;
+    default:
+        return -1;
+    }
+}
+
+/* A configuration: the count, the hash of the positions, the lanes still short of their last
+ * completed call, then one position a lane. */
+typedef struct {
+    int64_t count;
+    uint32_t hash, todo;
+    uint32_t pos[];
+} Config;
+
+typedef struct {
+    uint32_t lanes;
+    uint32_t *rows;    /* lane-major: the row of each call */
+    uint32_t *off;     /* lanes + 1: where each lane's calls start in rows */
+    uint32_t *needed;  /* per lane: its completed calls (done: that many linearized) */
+    int8_t *kind;      /* per row */
+    uint8_t *layer[2]; /* configurations, `stride` bytes each */
+    size_t stride, width[2];
+    uint32_t *slot, *stamp; /* the dedupe table of the layer being built: index + 1, layer */
+    size_t table_cap;
+} Sweep;
+
+static void sweep_free(Sweep *s)
+{
+    void *bufs[] = {s->rows, s->off, s->needed, s->kind, s->layer[0], s->layer[1], s->slot,
+                    s->stamp};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        PyMem_RawFree(bufs[i]);
+    memset(s, 0, sizeof *s);
+}
+
+static inline Config *config_at(const Sweep *s, int which, size_t i)
+{
+    return (Config *)(s->layer[which] + i * s->stride);
+}
+
+/* The lanes (threads in order of first row) and their calls; -1 out of memory, -2 when the
+ * sweep does not apply: more than SWEEP_MAX_LANES threads, or a thread whose calls, in row
+ * order, are not sequential (each invoked no earlier than the one before returned) -- where
+ * the search splits such a history at quiescent points, the pieces of a thread would no
+ * longer be one lane, so the two could differ on such malformed histories. */
+static int sweep_lanes(Sweep *s, const HistoryColumns *h, size_t size)
+{
+    int32_t thread_of[SWEEP_MAX_LANES];
+    uint32_t count[SWEEP_MAX_LANES] = {0}, L = 0, last = 0;
+    s->kind = PyMem_RawMalloc(size ? size : 1);
+    uint32_t *lane_of = PyMem_RawMalloc((size ? size : 1) * sizeof(uint32_t));
+    if (s->kind == NULL || lane_of == NULL) {
+        PyMem_RawFree(lane_of);
+        return -1;
+    }
+    size_t calls = 0;
+    for (size_t i = 0; i < size; i++) {
+        int64_t value;
+        int k = row_kind(h, i, &value);
+        s->kind[i] = (int8_t)k;
+        if (k < 0)
+            continue;
+        int32_t t = h->thread[i];
+        if (L == 0 || thread_of[last] != t) {
+            uint32_t l = 0;
+            while (l < L && thread_of[l] != t)
+                l++;
+            if (l == L) {
+                if (L == SWEEP_MAX_LANES) {
+                    PyMem_RawFree(lane_of);
+                    return -2;
+                }
+                thread_of[L++] = t;
+            }
+            last = l;
+        }
+        lane_of[i] = last;
+        count[last]++;
+        calls++;
+    }
+    s->lanes = L;
+    s->rows = PyMem_RawMalloc((calls ? calls : 1) * sizeof(uint32_t));
+    s->off = PyMem_RawMalloc((L + 1) * sizeof(uint32_t));
+    s->needed = PyMem_RawMalloc((L ? L : 1) * sizeof(uint32_t));
+    if (s->rows == NULL || s->off == NULL || s->needed == NULL) {
+        PyMem_RawFree(lane_of);
+        return -1;
+    }
+    uint32_t fill[SWEEP_MAX_LANES];
+    int64_t free_from[SWEEP_MAX_LANES]; /* when the lane's last call so far returned */
+    s->off[0] = 0;
+    for (uint32_t l = 0; l < L; l++) {
+        s->off[l + 1] = s->off[l] + count[l];
+        fill[l] = s->off[l];
+        s->needed[l] = 0;
+        free_from[l] = INT64_MIN;
+    }
+    int sequential = 1;
+    for (size_t i = 0; i < size && sequential; i++)
+        if (s->kind[i] >= 0) {
+            uint32_t l = lane_of[i];
+            int64_t inv = h->invoke[i], ret = h->ret[i];
+            ret = ret == PENDING_RET ? INF_RET : ret;
+            sequential = free_from[l] <= inv && inv <= ret;
+            free_from[l] = ret;
+            s->needed[l] += ret != INF_RET;
+            s->rows[fill[l]++] = (uint32_t)i;
+        }
+    PyMem_RawFree(lane_of);
+    return sequential ? 0 : -2;
+}
+
+/* Room for `width` configurations in both layers and the table. */
+static int sweep_reserve(Sweep *s, size_t width)
+{
+    for (int k = 0; k < 2; k++) {
+        s->layer[k] = PyMem_RawMalloc(width * s->stride);
+        if (s->layer[k] == NULL)
+            return -1;
+    }
+    size_t cap = 16;
+    while (cap < 4 * width)
+        cap *= 2;
+    s->slot = PyMem_RawMalloc(cap * sizeof(uint32_t));
+    s->stamp = PyMem_RawCalloc(cap, sizeof(uint32_t));
+    s->table_cap = cap;
+    return s->slot != NULL && s->stamp != NULL ? 0 : -1;
+}
+
+/* Sweeps from `initial`: ST_OK, ST_VIOLATION, or ST_UNKNOWN when a layer passed max_width;
+ * *visited counts the configurations expanded. */
+static int sweep_run(Sweep *s, const HistoryColumns *h, int64_t initial, size_t max_width,
+                     int64_t *visited)
+{
+    const uint32_t L = s->lanes;
+    Config *root = config_at(s, 0, 0);
+    root->count = initial;
+    root->hash = 0;
+    root->todo = 0;
+    for (uint32_t l = 0; l < L; l++) {
+        root->pos[l] = 0;
+        root->hash += mix(l, 0);
+        root->todo += s->needed[l] > 0;
+    }
+    int cur = 0;
+    s->width[0] = 1;
+    uint32_t layer_id = 0;
+    *visited = 0;
+    for (;;) {
+        int nxt = 1 - cur;
+        size_t made = 0;
+        if (++layer_id == 0) { /* the stamps wrapped: forget them all */
+            memset(s->stamp, 0, s->table_cap * sizeof(uint32_t));
+            layer_id = 1;
+        }
+        for (size_t i = 0; i < s->width[cur]; i++) {
+            const Config *c = config_at(s, cur, i);
+            if (c->todo == 0)
+                return ST_OK;
+            ++*visited;
+            /* the least return time among the lanes' next calls */
+            int64_t limit = INT64_MAX;
+            for (uint32_t l = 0; l < L; l++)
+                if (c->pos[l] < s->off[l + 1] - s->off[l]) {
+                    int64_t r = h->ret[s->rows[s->off[l] + c->pos[l]]];
+                    r = r == PENDING_RET ? INF_RET : r;
+                    limit = r < limit ? r : limit;
+                }
+            for (uint32_t l = 0; l < L; l++) {
+                uint32_t p = c->pos[l];
+                if (p >= s->off[l + 1] - s->off[l])
+                    continue;
+                uint32_t row = s->rows[s->off[l] + p];
+                if (h->invoke[row] > limit)
+                    continue;
+                int64_t value;
+                int kind = s->kind[row];
+                row_kind(h, row, &value);
+                if (!applies(kind, value, c->count))
+                    continue;
+                int64_t count = c->count + effect(kind, value);
+                uint32_t hash = c->hash - mix(l, p) + mix(l, p + 1);
+                /* already made from another configuration of this layer? */
+                size_t t = slot_of(hash, s->table_cap);
+                int seen = 0;
+                for (; s->stamp[t] == layer_id; t = (t + 1) & (s->table_cap - 1)) {
+                    const Config *o = config_at(s, nxt, s->slot[t]);
+                    if (o->hash != hash || o->pos[l] != p + 1)
+                        continue;
+                    uint32_t k = 0;
+                    while (k < L && (k == l ? o->pos[k] == p + 1 : o->pos[k] == c->pos[k]))
+                        k++;
+                    if (k == L) {
+                        seen = 1;
+                        break;
+                    }
+                }
+                if (seen)
+                    continue;
+                if (made == max_width)
+                    return ST_UNKNOWN;
+                Config *d = config_at(s, nxt, made);
+                memcpy(d, c, s->stride);
+                d->pos[l] = p + 1;
+                d->count = count;
+                d->hash = hash;
+                d->todo -= p + 1 == s->needed[l];
+                s->stamp[t] = layer_id;
+                s->slot[t] = (uint32_t)made++;
+            }
+        }
+        if (made == 0)
+            return ST_VIOLATION;
+        s->width[nxt] = made;
+        cur = nxt;
+    }
+}
+
+/* A 1-d buffer of `itemsize`-byte integers whose format letter is one of `formats`. */
+static int get_ints(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t itemsize,
+                    const char *formats)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return -1;
+    const char *f = view->format ? view->format : "B";
+    if (*f == '<' || *f == '=' || *f == '@')
+        f++;
+    if (view->itemsize != itemsize || strlen(f) != 1 || strchr(formats, *f) == NULL ||
+        view->ndim > 1) {
+        PyErr_Format(PyExc_TypeError, "%s must be a 1-d buffer of %zd-byte integers, not %s",
+                     name, itemsize, view->format ? view->format : "B");
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(sweep_doc,
+             "sweep(op, n, result, error, invoke, ret, thread, overflow, initial, max_width)\n"
+             "--\n\n"
+             "Decides a whole history breadth first, from its own columns (op int8; n, result,\n"
+             "invoke, ret int64; error int16; thread int32): overflow is OverflowError's error\n"
+             "code (-1 none).  Returns (status, configurations): 'ok', 'violation', or\n"
+             "'unknown' when a layer held more than max_width configurations, the history\n"
+             "has more than 64 threads, or a thread's calls (in row order) are not\n"
+             "sequential.  No linearization is kept.");
+
+static PyObject *py_sweep(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objs[7];
+    long long overflow, initial;
+    Py_ssize_t max_width;
+    if (!PyArg_ParseTuple(args, "OOOOOOOLLn:sweep", &objs[0], &objs[1], &objs[2], &objs[3],
+                          &objs[4], &objs[5], &objs[6], &overflow, &initial, &max_width))
+        return NULL;
+    static const char *names[] = {"op", "n", "result", "error", "invoke", "ret", "thread"};
+    static const Py_ssize_t sizes[] = {1, 8, 8, 2, 8, 8, 4};
+    static const char *formats[] = {"bc", "ql", "ql", "h", "ql", "ql", "i"};
+    Py_buffer v[7];
+    int got = 0;
+    PyObject *result = NULL;
+    Sweep s;
+    memset(&s, 0, sizeof s);
+    for (; got < 7; got++)
+        if (get_ints(objs[got], &v[got], names[got], sizes[got], formats[got]) < 0)
+            goto done;
+    Py_ssize_t size = v[0].len;
+    for (int i = 1; i < 7; i++)
+        if (v[i].len / sizes[i] != size) {
+            PyErr_Format(PyExc_ValueError, "%s has %zd items, op %zd", names[i],
+                         v[i].len / sizes[i], size);
+            goto done;
+        }
+    if (size >= (Py_ssize_t)NIL - 1 || max_width < 1 || max_width > (1 << 24)) {
+        PyErr_SetString(PyExc_ValueError, "too many calls, or max_width not in 1..2**24");
+        goto done;
+    }
+    if (initial <= -(long long)COUNT_LIMIT || initial >= (long long)COUNT_LIMIT) {
+        PyErr_SetString(PyExc_OverflowError, "initial count out of the sweep's range");
+        goto done;
+    }
+    HistoryColumns h = {v[0].buf, v[1].buf, v[2].buf, v[4].buf, v[5].buf, v[3].buf, v[6].buf,
+                        overflow};
+    int status;
+    int64_t visited = 0;
+    Py_BEGIN_ALLOW_THREADS
+    status = sweep_lanes(&s, &h, (size_t)size);
+    if (status == 0) {
+        s.stride = (sizeof(Config) + s.lanes * sizeof(uint32_t) + 7) & ~(size_t)7;
+        status = sweep_reserve(&s, (size_t)max_width) == 0
+                     ? sweep_run(&s, &h, initial, (size_t)max_width, &visited)
+                     : -1;
+    } else if (status == -2) {
+        status = ST_UNKNOWN;
+    }
+    Py_END_ALLOW_THREADS
+    if (status == ST_NOMEM) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = Py_BuildValue("sL", STATUS[status], (long long)visited);
+done:
+    for (int i = 0; i < got; i++)
+        PyBuffer_Release(&v[i]);
+    sweep_free(&s);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"search", py_search, METH_VARARGS, search_doc},
     {"search_segments", py_search_segments, METH_VARARGS, search_segments_doc},
+    {"sweep", py_sweep, METH_VARARGS, sweep_doc},
     {NULL, NULL, 0, NULL},
 };
 
