@@ -156,17 +156,29 @@ def _load_module_class(module_name: str, attr: str, spec: str) -> Any:
 
 
 def buggy() -> list[Implementation]:
-    """The known-buggy implementations (implementations/buggy/): the harness's self-test."""
-    from .implementations.buggy.notify_one import NotifyOneSemaphore
+    """The known-buggy implementations (implementations/buggy/): the harness's self-test.
 
-    c_dir = Path(__file__).resolve().parent / "implementations" / "buggy"
-    out = [from_class("buggy-notify-one", NotifyOneSemaphore, "known bug")]
-    for path in sorted(c_dir.glob("*.c")):
+    Every ``*.c`` file there is one (built with the C contract), and every Python module that
+    names its class in ``SEMAPHORE``; ``buggy-`` + the file's stem (``_`` as ``-``) names it.
+    """
+    folder = Path(__file__).resolve().parent / "implementations" / "buggy"
+    out = []
+    for path in sorted(folder.glob("*.py")):
+        if path.stem.startswith("_"):
+            continue
+        module = importlib.import_module(f"semharness.implementations.buggy.{path.stem}")
+        cls = getattr(module, "SEMAPHORE", None)
+        if cls is not None:
+            out.append(from_class(_buggy_name(path), cls, "known bug"))
+    for path in sorted(folder.glob("*.c")):
         from .cbuild import build_python_module
 
-        name = "buggy-" + path.stem.replace("_", "-")
-        out.append(from_c_module(name, build_python_module(path), path, "known bug"))
-    return out
+        out.append(from_c_module(_buggy_name(path), build_python_module(path), path, "known bug"))
+    return sorted(out, key=lambda impl: impl.name)
+
+
+def _buggy_name(path: Path) -> str:
+    return "buggy-" + path.stem.replace("_", "-")
 
 
 def known_names() -> list[str]:

@@ -16,3 +16,6 @@ class NotifyOneSemaphore(ConditionSemaphore):
 
     def _wake(self) -> None:
         self._cond.notify()
+
+
+SEMAPHORE = NotifyOneSemaphore
