@@ -275,10 +275,28 @@ def to_step(call: Operation) -> Step | None:
     if op == "release":
         return Step(call.index, call.thread, REL, n, call.invoke, ret) if n else None
     if op == "try_acquire" and call.ret is not None and call.result is False:
-        return Step(call.index, call.thread, FAIL, n, call.invoke, ret)
+        return Step(
+            call.index, call.thread, FAIL, n, fail_start(call.invoke, ret, call.timeout), ret
+        )
     if n == 0:
         return None
     return Step(call.index, call.thread, ACQ, n, call.invoke, ret)
+
+
+def fail_start(invoke: int, ret: int, timeout: float | None) -> int:
+    """Where a failed try_acquire's interval starts, for the specification.
+
+    A timed try never fails before its deadline (DESIGN.md, "Timeouts"): it gave up at
+    invoke + timeout or later, so the count must have been short at a point from then on --
+    not merely at its start, before a release it should have seen.  (A try that returned false
+    sooner failed early: the interval is then its return alone, and the timeout checks report
+    the early failure.)  The implementation fixes its deadline when it reads its clock, after
+    the recorded invoke, so the deadline used here is never later than its own.
+    """
+    if timeout is None or not timeout > 0:  # None, 0 or NaN: no wait
+        return invoke
+    span = timeout * 1e9
+    return ret if span >= ret - invoke else invoke + int(span)
 
 
 _FIELDS = ("index", "thread", "kind", "n", "invoke", "ret")
@@ -354,12 +372,21 @@ class StepArrays:
         value = np.where(kind == READ, res[rows], n[rows])
         ret = raw_ret[rows]
         ret[pending[rows]] = INFINITY
+        invoke = history.invoke[rows].astype(np.int64)
+        # failed timed tries start at their deadline, as fail_start() says
+        timed = np.flatnonzero((kind == FAIL) & (history.timeout[rows] > 0))
+        if len(timed):
+            span = history.timeout[rows[timed]] * 1e9
+            late = span >= ret[timed] - invoke[timed]
+            invoke[timed] = np.where(
+                late, ret[timed], invoke[timed] + np.where(late, 0, span).astype(np.int64)
+            )
         return cls(
             rows.astype(np.int64),
             history.thread[rows].astype(np.int64),
             kind,
             value,
-            history.invoke[rows].astype(np.int64),
+            invoke,
             ret,
         )
 
@@ -860,6 +887,7 @@ def _sweep(history: History) -> tuple[str, int] | None:
             history.invoke,
             history.ret,
             history.thread,
+            history.timeout,
             overflow,
             history.initial,
             SWEEP_WIDTH,

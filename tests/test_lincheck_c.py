@@ -226,6 +226,8 @@ def test_vectorised_segments_match_the_step_by_step_ones(case: tuple[list[Step],
 
 
 ERRORS = [None, None, None, "OverflowError", "ValueError", "TimeoutError"]
+#: try_acquire timeouts: none, no wait, a few ns (deadlines inside and past the intervals)
+TIMEOUTS = st.sampled_from([None, 0.0, 2e-9, 5e-9, 1.0])
 
 
 @st.composite
@@ -240,7 +242,8 @@ def histories(draw: st.DrawFn) -> History:
         ret = None if pending else invoke + draw(st.integers(0, 10))
         error = None if pending else draw(st.sampled_from(ERRORS))
         result = draw(st.booleans()) if op == "try_acquire" else draw(st.integers(-2, 6))
-        h.append(draw(st.integers(0, 4)), op, n, None, invoke, ret, result, error)
+        timeout = draw(TIMEOUTS) if op == "try_acquire" else None
+        h.append(draw(st.integers(0, 4)), op, n, timeout, invoke, ret, result, error)
     return h
 
 
@@ -378,7 +381,8 @@ def sequential_histories(draw: st.DrawFn) -> History:
             ret = None if pending else invoke + draw(st.integers(0, 8))
             error = None if pending else draw(st.sampled_from(ERRORS))
             result = draw(st.booleans()) if op == "try_acquire" else draw(st.integers(-1, 6))
-            calls.append((thread, k, (thread, op, n, None, invoke, ret, result, error)))
+            timeout = draw(TIMEOUTS) if op == "try_acquire" else None
+            calls.append((thread, k, (thread, op, n, timeout, invoke, ret, result, error)))
             if pending:
                 break
             t = ret
@@ -457,3 +461,25 @@ def test_the_sweep_leaves_threads_out_of_order_to_the_search(h: History) -> None
     if status != "unknown":
         assert status == check_history(h).status
     assert check_history(h, witness=False).status == check_history(h).status
+
+
+def test_a_failed_timed_try_must_fail_after_its_deadline() -> None:
+    # sem(0); a try_acquire(1, 10 ns) invoked at 0 returns false at 20; a release lands at 5,
+    # before the deadline: the try could have taken it at its deadline, so false is wrong --
+    # though the count was 0 when it was invoked.
+    h = History(initial=0)
+    h.append(0, "try_acquire", 1, 10e-9, 0, 20, False, None)
+    h.append(1, "release", 1, None, 4, 5, None, None)
+    h.append(1, "available", 0, None, 30, 31, 1, None)
+    for backend in ("c", "python"):
+        assert check_history(h, backend=backend).status == "violation"
+    assert lz._sweep(h)[0] == "violation"
+    # without a timeout (or with the release after the deadline) it linearizes at its start
+    ok = History(initial=0)
+    ok.append(0, "try_acquire", 1, 0.0, 0, 20, False, None)
+    ok.append(1, "release", 1, None, 4, 5, None, None)
+    assert check_history(ok).ok and lz._sweep(ok)[0] == "ok"
+    late = History(initial=0)
+    late.append(0, "try_acquire", 1, 10e-9, 0, 20, False, None)
+    late.append(1, "release", 1, None, 14, 15, None, None)
+    assert check_history(late).ok and lz._sweep(late)[0] == "ok"

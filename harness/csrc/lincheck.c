@@ -1086,8 +1086,21 @@ typedef struct {
     const int64_t *n, *result, *invoke, *ret;
     const int16_t *error;
     const int32_t *thread;
-    int64_t overflow; /* the error code of OverflowError, or -1 */
+    const double *timeout; /* seconds; NaN: none */
+    int64_t overflow;      /* the error code of OverflowError, or -1 */
 } HistoryColumns;
+
+/* Where row i's interval starts for the specification: a failed timed try at its deadline,
+ * as linearizability.fail_start() says (the same arithmetic: double ns, truncated). */
+static inline int64_t start_of(const HistoryColumns *h, size_t i, int kind)
+{
+    int64_t inv = h->invoke[i];
+    if (kind != K_FAIL || !(h->timeout[i] > 0))
+        return inv;
+    double span = h->timeout[i] * 1e9;
+    int64_t ret = h->ret[i];
+    return span >= (double)(ret - inv) ? ret : inv + (int64_t)span;
+}
 
 /* Row i's kind as StepArrays.from_history gives it, or -1 when it constrains nothing; *value:
  * the n it needs, or the value an available() returned. */
@@ -1212,7 +1225,7 @@ static int sweep_lanes(Sweep *s, const HistoryColumns *h, size_t size)
     for (size_t i = 0; i < size && sequential; i++)
         if (s->kind[i] >= 0) {
             uint32_t l = lane_of[i];
-            int64_t inv = h->invoke[i], ret = h->ret[i];
+            int64_t inv = start_of(h, i, s->kind[i]), ret = h->ret[i];
             ret = ret == PENDING_RET ? INF_RET : ret;
             sequential = free_from[l] <= inv && inv <= ret;
             free_from[l] = ret;
@@ -1284,10 +1297,10 @@ static int sweep_run(Sweep *s, const HistoryColumns *h, int64_t initial, size_t 
                 if (p >= s->off[l + 1] - s->off[l])
                     continue;
                 uint32_t row = s->rows[s->off[l] + p];
-                if (h->invoke[row] > limit)
+                int kind = s->kind[row];
+                if (start_of(h, row, kind) > limit)
                     continue;
                 int64_t value;
-                int kind = s->kind[row];
                 row_kind(h, row, &value);
                 if (!applies(kind, value, c->count))
                     continue;
@@ -1329,8 +1342,8 @@ static int sweep_run(Sweep *s, const HistoryColumns *h, int64_t initial, size_t 
     }
 }
 
-/* A 1-d buffer of `itemsize`-byte integers whose format letter is one of `formats`. */
-static int get_ints(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t itemsize,
+/* A 1-d buffer of `itemsize`-byte items whose format letter is one of `formats`. */
+static int get_column(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t itemsize,
                     const char *formats)
 {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
@@ -1340,7 +1353,7 @@ static int get_ints(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t
         f++;
     if (view->itemsize != itemsize || strlen(f) != 1 || strchr(formats, *f) == NULL ||
         view->ndim > 1) {
-        PyErr_Format(PyExc_TypeError, "%s must be a 1-d buffer of %zd-byte integers, not %s",
+        PyErr_Format(PyExc_TypeError, "%s must be a 1-d buffer of %zd-byte items, not %s",
                      name, itemsize, view->format ? view->format : "B");
         PyBuffer_Release(view);
         return -1;
@@ -1349,11 +1362,13 @@ static int get_ints(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t
 }
 
 PyDoc_STRVAR(sweep_doc,
-             "sweep(op, n, result, error, invoke, ret, thread, overflow, initial, max_width)\n"
+             "sweep(op, n, result, error, invoke, ret, thread, timeout, overflow, initial,\n"
+             "      max_width)\n"
              "--\n\n"
              "Decides a whole history breadth first, from its own columns (op int8; n, result,\n"
-             "invoke, ret int64; error int16; thread int32): overflow is OverflowError's error\n"
-             "code (-1 none).  Returns (status, configurations): 'ok', 'violation', or\n"
+             "invoke, ret int64; error int16; thread int32; timeout float64 seconds, NaN for\n"
+             "none): overflow is OverflowError's error code (-1 none).  Returns (status,\n"
+             "configurations): 'ok', 'violation', or\n"
              "'unknown' when a layer held more than max_width configurations, the history\n"
              "has more than 64 threads, or a thread's calls (in row order) are not\n"
              "sequential.  No linearization is kept.");
@@ -1361,25 +1376,27 @@ PyDoc_STRVAR(sweep_doc,
 static PyObject *py_sweep(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *objs[7];
+    PyObject *objs[8];
     long long overflow, initial;
     Py_ssize_t max_width;
-    if (!PyArg_ParseTuple(args, "OOOOOOOLLn:sweep", &objs[0], &objs[1], &objs[2], &objs[3],
-                          &objs[4], &objs[5], &objs[6], &overflow, &initial, &max_width))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOLLn:sweep", &objs[0], &objs[1], &objs[2], &objs[3],
+                          &objs[4], &objs[5], &objs[6], &objs[7], &overflow, &initial,
+                          &max_width))
         return NULL;
-    static const char *names[] = {"op", "n", "result", "error", "invoke", "ret", "thread"};
-    static const Py_ssize_t sizes[] = {1, 8, 8, 2, 8, 8, 4};
-    static const char *formats[] = {"bc", "ql", "ql", "h", "ql", "ql", "i"};
-    Py_buffer v[7];
+    static const char *names[] = {"op",  "n",      "result", "error",
+                                  "invoke", "ret", "thread", "timeout"};
+    static const Py_ssize_t sizes[] = {1, 8, 8, 2, 8, 8, 4, 8};
+    static const char *formats[] = {"bc", "ql", "ql", "h", "ql", "ql", "i", "d"};
+    Py_buffer v[8];
     int got = 0;
     PyObject *result = NULL;
     Sweep s;
     memset(&s, 0, sizeof s);
-    for (; got < 7; got++)
-        if (get_ints(objs[got], &v[got], names[got], sizes[got], formats[got]) < 0)
+    for (; got < 8; got++)
+        if (get_column(objs[got], &v[got], names[got], sizes[got], formats[got]) < 0)
             goto done;
     Py_ssize_t size = v[0].len;
-    for (int i = 1; i < 7; i++)
+    for (int i = 1; i < 8; i++)
         if (v[i].len / sizes[i] != size) {
             PyErr_Format(PyExc_ValueError, "%s has %zd items, op %zd", names[i],
                          v[i].len / sizes[i], size);
@@ -1393,8 +1410,8 @@ static PyObject *py_sweep(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_OverflowError, "initial count out of the sweep's range");
         goto done;
     }
-    HistoryColumns h = {v[0].buf, v[1].buf, v[2].buf, v[4].buf, v[5].buf, v[3].buf, v[6].buf,
-                        overflow};
+    HistoryColumns h = {v[0].buf, v[1].buf, v[2].buf, v[4].buf, v[5].buf,
+                        v[3].buf, v[6].buf, v[7].buf, overflow};
     int status;
     int64_t visited = 0;
     Py_BEGIN_ALLOW_THREADS
