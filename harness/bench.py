@@ -312,3 +312,12 @@ def _bench_stress() -> BenchResult:
 
 
 BENCHMARKS["stress"] = _bench_stress
+
+
+def _bench_selftest() -> BenchResult:
+    from .selftest import bench_selftest
+
+    return bench_selftest()
+
+
+BENCHMARKS["selftest"] = _bench_selftest

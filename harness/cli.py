@@ -18,7 +18,7 @@ from rich.table import Table
 from . import __version__
 from .contract import CAPABILITY_TEXT, Capabilities
 from .errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_USAGE, EXIT_VIOLATION, UsageError
-from .registry import Implementation, builtins, resolve
+from .registry import Implementation, buggy, builtins, resolve
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,7 +56,7 @@ def _capability_summary(caps: Capabilities) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from .scenarios import all_scenarios
 
-    impls = _implementations(args.impl)
+    impls = buggy() if args.buggy else _implementations(args.impl)
     scenarios = all_scenarios()
     if args.json:
         _print_json(
@@ -186,6 +186,89 @@ def cmd_stress(args: argparse.Namespace) -> int:
     return run_stress(args, _console(args))
 
 
+# ---- selftest ----
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from .model.command import writable_folder
+    from .selftest import run_selftest, selftest_names
+
+    every = selftest_names()
+    if args.impl:
+        known = dict(every)
+        unknown = [n for n in args.impl if n not in known]
+        if unknown:
+            raise UsageError(
+                f"{unknown[0]!r} is neither a known-buggy nor a built-in implementation "
+                "(see semharness list --buggy)"
+            )
+        every = [(n, known[n]) for n in args.impl]
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("-j must be at least 1")
+    out = writable_folder(args.out)
+    console = _console(args)
+    finished: list[str] = []
+    with console.status(f"selftest: 0 of {len(every)} implementations checked") as status:
+
+        def on_row(row: Any) -> None:
+            finished.append(row.impl)
+            status.update(
+                f"selftest: {len(finished)} of {len(every)} implementations checked "
+                f"(last: {row.impl})"
+            )
+
+        rows, interrupted = run_selftest(every, args.seed, out, args.jobs, on_row)
+    table = Table(title=f"selftest (seed {args.seed})")
+    for column in (
+        "implementation",
+        "is",
+        "result",
+        "caught by",
+        "where",
+        "first failure",
+        "trace steps",
+        "replay",
+    ):
+        table.add_column(column)
+    for r in rows:
+        verdict = "caught" if r.caught else "passed"
+        mark = f"[green]{verdict}[/]" if r.ok else f"[red]{verdict.upper()}[/]"
+        if r.error:
+            mark = "[red]ERROR[/]"
+        first = f"{r.first_failure_s:.3f} s" if r.first_failure_s is not None else ""
+        table.add_row(
+            r.impl,
+            "buggy" if r.buggy else "correct",
+            mark,
+            r.check or "",
+            r.scenario or "",
+            first,
+            "" if r.trace_steps is None else str(r.trace_steps),
+            r.replay or "",
+        )
+    console.print(table)
+    for r in rows:
+        if r.error:
+            console.print(f"[red]error[/] {r.impl}: {r.error}", markup=True)
+        elif not r.ok:
+            what = "escaped every check" if r.buggy else f"was flagged: {r.message}"
+            console.print(f"[red]FAIL[/] {r.impl} {what}")
+    bugs = [r for r in rows if r.buggy]
+    good = [r for r in rows if not r.buggy]
+    console.print(
+        f"{sum(r.caught for r in bugs)} of {len(bugs)} known-buggy implementations caught; "
+        f"{sum(r.caught for r in good)} of {len(good)} correct ones flagged"
+        + ("; interrupted: the rows above finished" if interrupted else "")
+    )
+    if args.json:
+        _print_json(
+            {"seed": args.seed, "interrupted": interrupted, "rows": [r.to_json() for r in rows]}
+        )
+    if not all(r.ok for r in rows):
+        return EXIT_VIOLATION
+    return EXIT_INCONCLUSIVE if interrupted else EXIT_PASS
+
+
 # ---- bench ----
 
 
@@ -232,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     impl_help = "implementation: a built-in name, module:Class, path/file.py:Class or path/file.c"
     p = sub.add_parser("list", help="implementations and scenarios")
     p.add_argument("impl", nargs="*", help=impl_help)
+    p.add_argument("--buggy", action="store_true", help="the known-bug corpus instead")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_list)
 
@@ -265,6 +349,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--png", help="write a picture of a violation to this PNG file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_check_history)
+
+    p = sub.add_parser("selftest", help="the known-bug corpus: every buggy one must be caught")
+    p.add_argument("impl", nargs="*", help="only these (default: the corpus and the built-ins)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the checks (default 0)")
+    p.add_argument("-j", "--jobs", type=int, default=None, help="implementations at a time")
+    p.add_argument("--out", default="semharness-selftest", help="folder for replay files")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_selftest)
 
     p = sub.add_parser("bench", help="performance benchmarks, ours vs. a baseline")
     p.add_argument("name", nargs="*", help="which benchmarks (default: all)")

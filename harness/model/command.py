@@ -69,7 +69,7 @@ def _scenarios(args: argparse.Namespace) -> list[ModelScenario]:
     return [by_name[n] for n in args.scenario]
 
 
-def _out_dir(path: str) -> Path:
+def writable_folder(path: str) -> Path:
     out = Path(path)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -120,7 +120,7 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
     settings = _settings(args)
     scenarios = _scenarios(args)
     impls = [(spec, resolve(spec)) for spec in args.impl]
-    out = _out_dir(args.out)
+    out = writable_folder(args.out)
     failed = interrupted = False
     report: dict[str, Any] = {"model": {}, "battery": None}
     if not args.no_battery:

@@ -12,7 +12,7 @@ from ..textbook import ConditionSemaphore
 
 
 class NotifyOneSemaphore(ConditionSemaphore):
-    """Textbook Condition semaphore whose release uses notify() (one waiter), not notify_all()."""
+    """known bug: release wakes one waiter (notify()), not all of them (BUGS.md 13)."""
 
     def _wake(self) -> None:
         self._cond.notify()

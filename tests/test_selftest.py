@@ -1,0 +1,89 @@
+"""``semharness selftest``: the harness must keep its power to catch every known bug.
+
+The first test is the gate itself: every implementation of the known-bug corpus must be caught
+by the default checks, and no correct built-in flagged.  CI fails here the day a change to a
+check, a scenario or the scheduler loses one of them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from semharness.registry import buggy
+from semharness.selftest import SelftestRow, _first_model_failure, run_selftest, selftest_names
+
+
+def test_every_known_bug_is_caught_and_no_correct_implementation_flagged(tmp_path: Path) -> None:
+    names = selftest_names()
+    assert sum(b for _, b in names) == len(buggy()) >= 2
+    rows, interrupted = run_selftest(names, seed=0, out=tmp_path)
+    assert not interrupted and len(rows) == len(names)
+    wrong = [(r.impl, r.buggy, r.check, r.error, r.message) for r in rows if not r.ok]
+    assert wrong == []
+    for r in rows:
+        if r.buggy and r.replay:  # model-checking finds come with a replay file and a trace
+            assert Path(r.replay).is_file() and r.trace_steps and r.trace_steps > 0
+
+
+def test_an_implementation_that_should_fail_but_passes_is_an_escape(tmp_path: Path) -> None:
+    # the selftest judges by what the checks find, never by name: a correct implementation
+    # entered as "buggy" passes every check, which makes it an escape
+    rows, _ = run_selftest([("futex32", True), ("buggy-notify-one", False)], 1, tmp_path)
+    by_name = {r.impl: r for r in rows}
+    assert not by_name["futex32"].caught and not by_name["futex32"].ok
+    flagged = by_name["buggy-notify-one"]
+    assert flagged.caught and not flagged.ok and flagged.check == "lost wake-up"
+
+
+def test_the_first_failure_is_timed_from_the_start_of_the_check() -> None:
+    report = {
+        "battery": {"results": {"x": [{"scenario": "b", "status": "pass", "duration_s": 0.25}]}},
+        "model": {
+            "x": {
+                "outcomes": [
+                    {"scenario": "s1", "seconds": 0.5, "failure": None},
+                    {
+                        "scenario": "s2",
+                        "seconds": 0.3,
+                        "failure": {
+                            "check": "deadlock",
+                            "message": "m",
+                            "found_after_s": 0.125,
+                            "trace_steps": 9,
+                            "replay": "r.json",
+                        },
+                    },
+                    {"scenario": "s3", "seconds": 0.1, "failure": {"check": "invariant"}},
+                ]
+            }
+        },
+    }
+    row = SelftestRow("x", True)
+    _first_model_failure(report, row)
+    assert (row.caught, row.check, row.scenario) == (True, "deadlock", "s2")
+    assert row.first_failure_s == 0.875 and row.trace_steps == 9 and row.replay == "r.json"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "semharness.cli", *args], capture_output=True, text=True
+    )
+
+
+def test_the_command_line(tmp_path: Path) -> None:
+    proc = _cli("selftest", "no-such-thing", "--out", str(tmp_path))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    listed = json.loads(_cli("list", "--buggy", "--json").stdout)
+    names = [i["name"] for i in listed["implementations"]]
+    assert names == [impl.name for impl in buggy()]
+    assert all(i["description"].startswith("known bug") for i in listed["implementations"])
+    proc = _cli("selftest", "buggy-notify-one", "futex64", "--json", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["rows"]
+    assert [(r["impl"], r["caught"], r["ok"]) for r in rows] == [
+        ("buggy-notify-one", True, True),
+        ("futex64", False, True),
+    ]
