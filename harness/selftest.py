@@ -101,8 +101,9 @@ class _Commands:
 
 
 def _first_model_failure(report: dict[str, Any], row: SelftestRow) -> None:
-    """Fills ``row`` from ``semharness check --json``: the battery first, then the scenarios in
-    the order they ran (one worker: one after another), the clock adding up as it goes."""
+    """Fills ``row`` from ``semharness check --json``: the battery runs first, then model
+    checking, whose scenarios take turns; the first failure is the one found earliest, timed
+    from the start of the check (the battery's time plus the model checker's own)."""
     elapsed = 0.0
     battery = (report.get("battery") or {}).get("results", {}).get(row.impl, [])
     for result in battery:
@@ -111,16 +112,19 @@ def _first_model_failure(report: dict[str, Any], row: SelftestRow) -> None:
             row.caught, row.check, row.scenario = True, "bad input", result["scenario"]
             row.first_failure_s = elapsed
             row.message = "; ".join(result.get("messages") or [])[:300]
+    if row.caught:
+        return
     model = report.get("model", {}).get(row.impl, {})
-    for outcome in model.get("outcomes", []):
-        failure = outcome.get("failure")
-        if failure and not row.caught:
-            row.caught, row.check, row.scenario = True, failure["check"], outcome["scenario"]
-            row.first_failure_s = elapsed + float(failure.get("found_after_s") or 0.0)
-            row.trace_steps = failure.get("trace_steps")
-            row.replay = failure.get("replay")
-            row.message = failure.get("message", "")[:300]
-        elapsed += float(outcome.get("seconds") or 0.0)
+    found = [o for o in model.get("outcomes", []) if o.get("failure")]
+    if not found:
+        return
+    first = min(found, key=lambda o: float(o["failure"].get("found_after_job_s") or 0.0))
+    failure = first["failure"]
+    row.caught, row.check, row.scenario = True, failure["check"], first["scenario"]
+    row.first_failure_s = elapsed + float(failure.get("found_after_job_s") or 0.0)
+    row.trace_steps = failure.get("trace_steps")
+    row.replay = failure.get("replay")
+    row.message = failure.get("message", "")[:300]
 
 
 def _stress_failure(outcomes: list[dict[str, Any]], row: SelftestRow) -> None:

@@ -39,32 +39,31 @@ def test_an_implementation_that_should_fail_but_passes_is_an_escape(tmp_path: Pa
 
 
 def test_the_first_failure_is_timed_from_the_start_of_the_check() -> None:
+    def failure(check: str, at: float) -> dict:
+        return {
+            "check": check,
+            "message": "m",
+            "found_after_job_s": at,
+            "trace_steps": 9,
+            "replay": f"{check}.json",
+        }
+
     report = {
         "battery": {"results": {"x": [{"scenario": "b", "status": "pass", "duration_s": 0.25}]}},
         "model": {
             "x": {
                 "outcomes": [
                     {"scenario": "s1", "seconds": 0.5, "failure": None},
-                    {
-                        "scenario": "s2",
-                        "seconds": 0.3,
-                        "failure": {
-                            "check": "deadlock",
-                            "message": "m",
-                            "found_after_s": 0.125,
-                            "trace_steps": 9,
-                            "replay": "r.json",
-                        },
-                    },
-                    {"scenario": "s3", "seconds": 0.1, "failure": {"check": "invariant"}},
+                    {"scenario": "s2", "seconds": 0.3, "failure": failure("deadlock", 0.875)},
+                    {"scenario": "s3", "seconds": 0.1, "failure": failure("invariant", 0.5)},
                 ]
             }
         },
     }
     row = SelftestRow("x", True)
-    _first_model_failure(report, row)
-    assert (row.caught, row.check, row.scenario) == (True, "deadlock", "s2")
-    assert row.first_failure_s == 0.875 and row.trace_steps == 9 and row.replay == "r.json"
+    _first_model_failure(report, row)  # the scenarios took turns: s3's came first
+    assert (row.caught, row.check, row.scenario) == (True, "invariant", "s3")
+    assert row.first_failure_s == 0.75 and row.trace_steps == 9 and row.replay == "invariant.json"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -116,6 +116,111 @@ def _strategies(settings: Settings, configs: list[RunConfig]) -> list[Strategy]:
     return out
 
 
+class ScenarioSearch:
+    """The runs of one scenario, resumable: :meth:`advance` runs up to a number of runs, then
+    returns, and a later call goes on where it stopped.  A worker can so take all its scenarios
+    a slice at a time -- a failure only one scenario shows is found after a slice of each of
+    the others, not after every one of them has spent its whole budget."""
+
+    def __init__(
+        self,
+        make_executor: MakeExecutor,
+        scenario: ModelScenario,
+        settings: Settings,
+        progress: Progress | None = None,
+    ) -> None:
+        self.make_executor = make_executor
+        self.scenario = scenario
+        self.settings = settings
+        self.progress = progress
+        self.configs = settings.configs()
+        self.executors: list[Executor] = []  # made at the first advance()
+        self.strategies = _strategies(settings, self.configs)
+        self.seen: list[set[object]] = [set() for _ in self.configs]
+        self.timeless = _timeless(scenario.program)
+        self.result = ScenarioResult(scenario.name, settings.strategy)
+        self.live = list(range(len(self.configs)))
+        self.active = 0.0  # seconds spent in advance()
+        #: time.monotonic() when the failure was found
+        self.failed_at: float | None = None
+        self.done = False
+
+    def advance(self, limit: int, should_stop: Callable[[], bool] | None = None) -> bool:
+        """Runs until ``limit`` runs in all, a failure, the budget or the end of the schedule
+        space (then :attr:`done`, and the executors are let go).  Returns :attr:`done`."""
+        settings, result = self.settings, self.result
+        if self.done:
+            return True
+        if not self.executors:
+            self.executors = [self.make_executor(self.scenario.program, c) for c in self.configs]
+        start = time.monotonic()
+        budget = settings.time_budget
+        stopped = False
+        while self.live and result.runs < min(limit, settings.schedules):
+            now = time.monotonic()
+            if (budget and self.active + now - start > budget) or (should_stop and should_stop()):
+                stopped = True
+                break
+            if self._one_run(start):
+                break
+        self.active += time.monotonic() - start
+        if (
+            stopped
+            or result.failure is not None
+            or not self.live
+            or result.runs >= (settings.schedules)
+        ):
+            self._end()
+        return self.done
+
+    def _one_run(self, start: float) -> bool:
+        """One run, judged; True when it failed."""
+        settings, result = self.settings, self.result
+        k = self.live[result.runs % len(self.live)]
+        spec = self.strategies[k].next_spec()
+        if spec is None:
+            self.live.remove(k)
+            return False
+        ex = self.executors[k]
+        outcome, signature = ex.run(spec)
+        result.runs += 1
+        if isinstance(self.strategies[k], DFSStrategy):
+            self.strategies[k].observe(ex.trail())
+        if self.progress and result.runs % 256 == 0:
+            self.progress(result.runs, 0)
+            result.progress.append((self.active + time.monotonic() - start, result.runs))
+        record = None if self.timeless else record_of(ex, outcome)
+        key = signature if record is None else _judged_key(record, signature)
+        if key is not None and key in self.seen[k]:
+            return False
+        record = record or record_of(ex, outcome)
+        if outcome == "mismatch":
+            raise RuntimeError(f"internal error: a {settings.strategy} spec did not fit its run")
+        config = self.configs[k]
+        failures, _ = judge(self.scenario, record, config.timeouts == "quiescent")
+        if not failures:
+            if key is not None:
+                self.seen[k].add(key)
+            result.distinct += 1
+            return False
+        self.failed_at = time.monotonic()
+        found_s = self.active + self.failed_at - start
+        result.failure = _finish(
+            self.make_executor, self.scenario, config, spec, record, failures, settings
+        )
+        result.failure.found_after_runs = result.runs
+        result.failure.found_after_s = found_s
+        return True
+
+    def _end(self) -> None:
+        self.done = True
+        self.result.complete = not self.live and all(s.complete for s in self.strategies)
+        self.result.seconds = self.active
+        self.executors = []
+        if self.progress:
+            self.progress(self.result.runs, int(self.result.failure is not None))
+
+
 def check_scenario(
     make_executor: MakeExecutor,
     scenario: ModelScenario,
@@ -124,56 +229,9 @@ def check_scenario(
     should_stop: Callable[[], bool] | None = None,
 ) -> ScenarioResult:
     """Runs ``scenario`` until a failure or the budget; the failure comes back minimised."""
-    configs = settings.configs()
-    executors = [make_executor(scenario.program, c) for c in configs]
-    strategies = _strategies(settings, configs)
-    seen: list[set[object]] = [set() for _ in configs]
-    timeless = _timeless(scenario.program)
-    result = ScenarioResult(scenario.name, settings.strategy)
-    start = time.monotonic()
-    deadline = start + settings.time_budget if settings.time_budget else None
-    live = list(range(len(configs)))
-    while live and result.runs < settings.schedules:
-        if (deadline and time.monotonic() > deadline) or (should_stop and should_stop()):
-            break
-        k = live[result.runs % len(live)]
-        spec = strategies[k].next_spec()
-        if spec is None:
-            live.remove(k)
-            continue
-        ex = executors[k]
-        outcome, signature = ex.run(spec)
-        result.runs += 1
-        if isinstance(strategies[k], DFSStrategy):
-            strategies[k].observe(ex.trail())
-        if progress and result.runs % 256 == 0:
-            progress(result.runs, 0)
-            result.progress.append((time.monotonic() - start, result.runs))
-        record = None if timeless else record_of(ex, outcome)
-        key = signature if record is None else _judged_key(record, signature)
-        if key is not None and key in seen[k]:
-            continue
-        record = record or record_of(ex, outcome)
-        if outcome == "mismatch":
-            raise RuntimeError(f"internal error: a {settings.strategy} spec did not fit its run")
-        failures, _ = judge(scenario, record, configs[k].timeouts == "quiescent")
-        if not failures:
-            if key is not None:
-                seen[k].add(key)
-            result.distinct += 1
-            continue
-        found_s = time.monotonic() - start
-        result.failure = _finish(
-            make_executor, scenario, configs[k], spec, record, failures, settings
-        )
-        result.failure.found_after_runs = result.runs
-        result.failure.found_after_s = found_s
-        break
-    result.complete = not live and all(s.complete for s in strategies)
-    result.seconds = time.monotonic() - start
-    if progress:
-        progress(result.runs, int(result.failure is not None))
-    return result
+    search = ScenarioSearch(make_executor, scenario, settings, progress)
+    search.advance(settings.schedules, should_stop)
+    return search.result
 
 
 def _finish(

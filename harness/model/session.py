@@ -78,44 +78,66 @@ def _failure_json(found: Any, impl_spec: str, impl: Any, replay_path: Path | Non
     }
 
 
+#: Runs of every scenario a worker makes before it goes on with any scenario's next ones: a
+#: failure that only a later scenario shows is found after these slices of the ones before it.
+SLICES = (32, 128)
+
+
 def worker_main(job: dict[str, Any]) -> None:
-    """Runs a job and reports on stdout (see the module docstring)."""
+    """Runs a job and reports on stdout (see the module docstring).  The scenarios take turns,
+    a slice of runs each (:data:`SLICES`), then each its remaining runs; a scenario's events
+    are 'start' whenever it takes its turn, and 'done' once."""
     from ..registry import resolve
     from .executors import executor_factory
     from .replayfile import scenario_from_json
-    from .runner import check_scenario
+    from .runner import ScenarioSearch
 
+    job_start = time.monotonic()
     impl = resolve(job["impl"])
     make = executor_factory(impl)
     settings = Settings(**{**job["settings"], "stride": tuple(job["settings"]["stride"])})
     out = Path(job["replay_dir"]) if job.get("replay_dir") else None
+    searches = []
     for raw in job["scenarios"]:
         scenario = scenario_from_json(raw)
-        _emit({"event": "start", "scenario": scenario.name})
 
         def progress(runs: int, failures: int, name: str = scenario.name) -> None:
             _emit({"event": "progress", "scenario": name, "runs": runs, "failures": failures})
 
-        result = check_scenario(make, scenario, settings, progress)
-        failure = None
-        if result.failure is not None:
-            path = None
-            if out is not None:
-                k = settings.stride[0]
-                path = out / f"{impl.name}-{scenario.name}-w{k}.replay.json"
-            failure = _failure_json(result.failure, job["impl"], impl, path)
-        _emit(
-            {
-                "event": "done",
-                "scenario": scenario.name,
-                "runs": result.runs,
-                "distinct": result.distinct,
-                "complete": result.complete,
-                "seconds": result.seconds,
-                "progress": result.progress,
-                "failure": failure,
-            }
-        )
+        searches.append(ScenarioSearch(make, scenario, settings, progress))
+    for limit in (*SLICES, settings.schedules):
+        for search in searches:
+            if search.done:
+                continue
+            _emit({"event": "start", "scenario": search.scenario.name})
+            if search.advance(limit):
+                _report(search, impl, job, settings, out, job_start)
+
+
+def _report(
+    search: Any, impl: Any, job: dict[str, Any], settings: Settings, out: Path | None, t0: float
+) -> None:
+    """The 'done' event of a finished scenario, with its failure (replay file written)."""
+    result, name = search.result, search.scenario.name
+    failure = None
+    if result.failure is not None:
+        path = None
+        if out is not None:
+            path = out / f"{impl.name}-{name}-w{settings.stride[0]}.replay.json"
+        failure = _failure_json(result.failure, job["impl"], impl, path)
+        failure["found_after_job_s"] = search.failed_at - t0
+    _emit(
+        {
+            "event": "done",
+            "scenario": name,
+            "runs": result.runs,
+            "distinct": result.distinct,
+            "complete": result.complete,
+            "seconds": result.seconds,
+            "progress": result.progress,
+            "failure": failure,
+        }
+    )
 
 
 def replay_worker_main(job: dict[str, Any]) -> None:
@@ -337,7 +359,7 @@ def check_model(
             out.failure = {"check": "hang", "message": message, "choices": [], "replay": None}
         else:
             out.failure = _crash_failure(impl_spec, by_name[name], settings, w.stderr, replay_dir)
-        rest = pending[w.key][[s.name for s in pending[w.key]].index(name) + 1 :]
+        rest = [s for s in pending[w.key] if s.name != name]  # the unfinished others
         pending[w.key] = rest
         if rest:
             workers[w.key] = _Worker(w.key, job_for(w.key, rest), lines)
