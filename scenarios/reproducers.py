@@ -147,4 +147,34 @@ def scenarios() -> list[Scenario]:
             threads=((_acq(), _rel()), (pause, _rel()), (Op("try_acquire", 1, 0), _rel())),
             source="BUGS.md 12 (if instead of while)",
         ),
+        Scenario(
+            name="repro-timeout-meets-release",
+            description="sem(0); a try with a 5 s timeout waits, a release lands as its "
+            "deadline passes, a reader sees the token: the try must take it (a timed wait "
+            "re-checks the count before it gives up); two readers, three reads each, so that "
+            "a read falls between the release's add and its wake-up often enough",
+            initial=(0,),
+            threads=(
+                (Op("try_acquire", 1, 5.0, expect=True),),
+                (pause, _rel()),
+                (pause, Op("available")) * 3,
+                (pause, Op("available")) * 3,
+            ),
+            final=(0,),
+            source="BUGS.md 14 (boost sync PR #11)",
+        ),
+        Scenario(
+            name="repro-multi-token-waiter-churn",
+            description="sem(2); a waiter for 3 while two threads each take a token and give "
+            "it back three times, one releasing once more: the waiter must not sleep on a word "
+            "that changed and changed back (ABA) and miss the wake-up",
+            initial=(2,),
+            threads=(
+                (_acq(3), _rel(3)),
+                (_acq(), _rel()) * 3,
+                (*((_acq(), _rel()) * 3), _rel()),
+            ),
+            final=(3,),
+            source="BUGS.md 4 (QTBUG-92148), 2 (QTBUG-67214)",
+        ),
     ]
