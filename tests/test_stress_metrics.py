@@ -410,3 +410,17 @@ def test_large_generated_history_is_consistent() -> None:
         if s["count"]:
             assert s["p50"] <= s["p90"] <= s["p99"] <= s["p99.9"] <= s["max"]
     assert "owner changes" in format_metrics(m)
+
+
+def test_the_curve_samples_the_distribution_by_nearest_rank() -> None:
+    from semharness.stress.metrics import curve
+
+    assert curve([]) == []
+    points = curve(np.arange(1000, 0, -1))
+    assert points[0] == [0.05, 50] and points[-1] == [1.0, 1000]
+    assert [0.999, 999] in points and [0.5, 500] in points
+    probabilities = [p for p, _ in points]
+    assert probabilities == sorted(set(probabilities))
+    assert curve([7]) == [[1.0, 7]]  # one sample: every probability is that sample
+    m = compute_metrics(kinds_history())
+    assert m["curves"]["latency"]["acquire"][-1][1] == m["latency"]["acquire"]["max"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import math
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from semharness.errors import UsageError
 from semharness.history import ACQUIRE, AVAILABLE, RELEASE, TRY_ACQUIRE
 from semharness.invariants import check_invariants
 from semharness.linearizability import check_history
-from semharness.stress import DEFAULT_MIX, Mix, read_records, records_to_history, run_native
+from semharness.stress import DEFAULT_MIX, Mix, native, read_records, records_to_history, run_native
 from semharness.stress.native import RECORD_DTYPE
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -167,15 +168,118 @@ def test_duration_run_stops_at_the_record_budget() -> None:
     assert result.count == result.initial  # a thread that stops releases what it holds
 
 
+# ---- the clock the recorded loop reads -----------------------------------------------------
+
+
+@pytest.mark.parametrize("clock", ["auto", "monotonic"])
+def test_either_clock_gives_a_sound_history(clock: str) -> None:
+    """The hardware counter (auto, where there is one) or clock_gettime: either way the file
+    holds CLOCK_MONOTONIC ns -- the run lies between two readings of it taken here -- and the
+    history passes every check."""
+    mix = Mix.parse("acquire=3,try=2,timed=2,available=1,n=1,timeout=0.0002")
+    before = time.monotonic_ns()
+    result = run_native(builtin_source("futex64"), 2, mix, ops=OPS, seed=5, clock=clock)
+    after = time.monotonic_ns()
+    check_well_formed(result, 2, mix)
+    assert result.clock == result.summary["clock"]
+    assert result.clock in (
+        {"monotonic"} if clock == "monotonic" else {"tsc", "cntvct", "monotonic"}
+    )
+    h = result.history
+    assert before <= int(h.invoke.min()) and int(h.ret.max()) <= after
+    assert check_history(h).ok
+    assert check_invariants(h) == []  # among them: no timed try gave up before its timeout
+
+
+def test_a_clock_the_driver_does_not_know_is_refused() -> None:
+    with pytest.raises(ValueError, match="clock must be one of"):
+        run_native(builtin_source("futex64"), 1, ops=10, clock="rdtsc")
+
+
+def test_unrecorded_runs_say_their_clock_too() -> None:
+    result = run_native(builtin_source("futex64"), 1, ops=100, record=False, clock="monotonic")
+    assert result.status == "ok" and result.clock == "monotonic"
+
+
+# ---- progress while the threads run ---------------------------------------------------------
+
+
+def test_progress_is_reported_while_the_threads_run() -> None:
+    seen: list[tuple[int, float]] = []
+    result = run_native(
+        builtin_source("futex64"), 2, seconds=1.0, progress=lambda c, s: seen.append((c, s))
+    )
+    assert result.status == "ok", result.message
+    assert len(seen) >= 2, seen  # about every 0.25 s of a 1 s run
+    calls = [c for c, _ in seen]
+    assert calls == sorted(calls) and calls[-1] <= result.total_ops
+    secs = [s for _, s in seen]
+    assert secs == sorted(secs) and secs[0] > 0 and secs[-1] < 30
+    assert len(result.history) == result.total_ops + 1  # progress lines are no records
+
+
+def test_a_failing_progress_callback_does_not_stop_the_run() -> None:
+    calls = []
+
+    def broken(done: int, seconds: float) -> None:
+        calls.append(done)
+        raise RuntimeError("display gone")
+
+    result = run_native(builtin_source("futex64"), 1, seconds=0.6, progress=broken)
+    assert result.status == "ok", result.message
+    assert len(calls) == 1  # not called again after it failed
+
+
+def test_an_interrupt_from_the_callback_kills_the_driver(monkeypatch) -> None:
+    """Ctrl-C in the display (the callback runs in the caller's thread) ends the run, and no
+    driver process is left behind."""
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        proc = real_popen(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    def interrupt(done: int, seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(native.subprocess, "Popen", popen)
+    begun = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_native(builtin_source("futex64"), 1, seconds=60, progress=interrupt)
+    assert time.monotonic() - begun < 30
+    assert len(started) == 1 and started[0].returncode == -signal.SIGKILL
+
+
+def test_progress_lines_are_never_the_report() -> None:
+    text = '{"status": "ok", "total_ops": 3}\n{"progress": 3, "ns": 5}\nimpl says hi\n'
+    assert native._last_json(text) == {"status": "ok", "total_ops": 3}
+    assert native._last_json('{"progress": 3, "ns": 5}\n') is None
+    assert native._progress_line('{"progress": 3, "ns": 250000000}\n') == (3, 0.25)
+    assert native._progress_line('{"progress": 3, "ns": 5, "extra": 1}') is None
+    assert native._progress_line('{"status": "ok"}') is None
+
+
 # ---- broken implementations: reported, and the caller stays up ------------------------------
 
 
-@pytest.mark.parametrize("record", [True, False])
-def test_deadlock_is_reported_as_a_hang(record: bool) -> None:
+@pytest.mark.parametrize(("record", "progress"), [(True, False), (False, False), (True, True)])
+def test_deadlock_is_reported_as_a_hang(record: bool, progress: bool) -> None:
+    seen: list[int] = []
     started = time.monotonic()
-    result = run_native(DEADLOCK, 2, ops=1000, watchdog=1.0, record=record)
+    result = run_native(
+        DEADLOCK,
+        2,
+        ops=1000,
+        watchdog=1.0,
+        record=record,
+        progress=(lambda c, s: seen.append(c)) if progress else None,
+    )
     elapsed = time.monotonic() - started
     assert result.status == "hang", result.message
+    if progress:  # the watchdog went on reporting, the same count, while nothing moved
+        assert seen and seen == sorted(seen) and seen[-1] <= sum(result.ops)
     assert elapsed < 30  # the watchdog's 1 s, a build, and slack for a loaded machine
     assert result.count == result.initial == 1  # nothing ever took the token
     states = result.thread_states
@@ -198,8 +302,11 @@ def test_deadlock_is_reported_as_a_hang(record: bool) -> None:
     assert {f.check for f in findings} == {"lost wake-up", "deadlock"}
 
 
-def test_hard_timeout_when_the_watchdog_is_too_slow() -> None:
-    result = run_native(DEADLOCK, 1, ops=100, watchdog=60.0, hard_timeout=1.0)
+@pytest.mark.parametrize("progress", [None, lambda calls, seconds: None])
+def test_hard_timeout_when_the_watchdog_is_too_slow(progress) -> None:
+    started = time.monotonic()
+    result = run_native(DEADLOCK, 1, ops=100, watchdog=60.0, hard_timeout=1.0, progress=progress)
+    assert time.monotonic() - started < 30
     assert result.status == "hang"
     assert "did not finish within 1 s" in result.message
     assert result.thread_states is None and result.history is None

@@ -3,11 +3,15 @@ switch interval restored, and a hang reported instead of waited for."""
 
 from __future__ import annotations
 
+import io
+import json
+import re
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from semharness.invariants import check_invariants
 from semharness.linearizability import check_history
@@ -85,3 +89,58 @@ def test_the_stress_command(tmp_path, capsys) -> None:
     assert "hang" in capsys.readouterr().out
     assert main(["stress", "futex64", "--mix", "acquire=x"]) == 2
     assert main(["stress", "futex64", "--threads", "0"]) == 2
+
+
+def test_progress_is_reported_while_the_threads_run() -> None:
+    seen: list[tuple[int, float]] = []
+    run = run_python(
+        resolve("textbook").create,
+        2,
+        Mix(),
+        seconds=1.0,
+        progress=lambda calls, seconds: seen.append((calls, seconds)),
+    )
+    assert run.status == "ok"
+    assert len(seen) >= 2, seen  # about every 0.25 s of a 1 s run
+    calls = [c for c, _ in seen]
+    assert calls == sorted(calls) and calls[-1] <= sum(run.ops)
+    secs = [s for _, s in seen]
+    assert secs == sorted(secs) and secs[-1] < 30
+
+
+def test_a_failing_progress_callback_does_not_stop_the_run() -> None:
+    calls = []
+
+    def broken(done: int, seconds: float) -> None:
+        calls.append(done)
+        raise RuntimeError("display gone")
+
+    run = run_python(resolve("textbook").create, 1, Mix(), seconds=0.6, progress=broken)
+    assert run.status == "ok" and len(calls) == 1
+
+
+def test_the_stress_command_with_defaults(capsys) -> None:
+    from semharness.cli import main
+
+    assert main(["stress", "futex64", "--seconds", "0.5"]) == 0
+    assert "pass futex64, 2 threads" in capsys.readouterr().out
+    assert main(["stress", "futex64", "--seconds", "0.5", "--json"]) == 0
+    outcomes = json.loads(capsys.readouterr().out)  # no live display mixed in
+    assert [o["status"] for o in outcomes] == ["pass"]
+
+
+@pytest.mark.parametrize("impl", ["futex64", "textbook"])
+def test_the_live_line_on_a_terminal(impl: str) -> None:
+    """On a terminal the command shows calls, calls/s and the time while a run goes on, then
+    that it checks the history."""
+    from semharness.cli import build_parser
+    from semharness.stress.command import cmd_stress
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=200)
+    args = build_parser().parse_args(["stress", impl, "--seconds", "1"])
+    assert cmd_stress(args, console) == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())  # colours, cursor moves
+    assert f"stress {impl}, 2 threads: " in text and " calls/s, " in text and " / 1 s" in text
+    assert "checking the history" in text
+    assert f"pass {impl}, 2 threads" in text

@@ -27,6 +27,11 @@
  *                    than the timed tries' timeout, which they may spend waiting)
  *   record_mb=M      [1024] memory the records may take; a duration run that reaches it stops
  *                    early ("truncated"), an ops run that would need more is refused
+ *   clock=auto|tsc|monotonic   [auto] what the recorded loop reads per call (Timestamps below):
+ *                    tsc: the hardware counter (the TSC, or CNTVCT_EL0 on aarch64), refused as
+ *                    a bad argument where there is none; monotonic: clock_gettime; auto: the
+ *                    counter where there is one, else clock_gettime
+ *   progress=0|1     [0] print a progress line about every 0.25 s while the workers run
  *
  * The mix keeps a correct semaphore live: each round a thread draws a call by weight --
  * acquire(n), try_acquire(n, 0), try_acquire(n, timeout) or available() -- and when a call
@@ -36,11 +41,27 @@
  * every 64 calls; with recording, after every call), but never while holding tokens: it
  * releases them first, so a thread makes at most ops + 1 calls.
  *
- * Timestamps: one CLOCK_MONOTONIC reading between consecutive calls of a thread serves as the
- * return of the one and the invocation of the next.  The reading lies after the first call
- * returned and before the second was made, so every recorded interval contains the call's
- * real one (a little wider: the loop's own work) -- sound for the checkers -- at one clock read
- * per call instead of two.
+ * Timestamps: one clock reading between consecutive calls of a thread serves as the return of
+ * the one and the invocation of the next.  The reading lies after the first call returned and
+ * before the second was made, so every recorded interval contains the call's real one (a
+ * little wider: the loop's own work) -- sound for the checkers -- at one reading per call
+ * instead of two.  The reading, by clock= (auto: the first that applies):
+ *   - x86-64 with an invariant TSC (CPUID 0x80000007 EDX bit 8: a constant rate in every P-
+ *     and C-state) and rdtscp: `rdtscp; lfence` -- the counter clock_gettime itself reads when
+ *     the kernel's clocksource is the TSC, without the scaling and the retry loop around it;
+ *   - aarch64: the generic timer's virtual count, `isb; mrs cntvct_el0; isb` (a constant rate
+ *     and one count for all cores, by the architecture);
+ *   - otherwise, or with clock=monotonic: CLOCK_MONOTONIC through clock_gettime.
+ * Counter readings ("ticks") are turned into CLOCK_MONOTONIC nanoseconds only when the records
+ * are written, by the line through two (clock_gettime, counter) pairs: one taken just before
+ * the start barrier and one after every worker was joined (or, for a hang report, at the
+ * report).  The line is increasing, so the order of all readings across threads is exactly
+ * the counter's order (two readings a fraction of a nanosecond apart may round to the same
+ * ns, which the checkers take as overlap: the weaker claim), and the observer's final read,
+ * made after the second pair, is invoked after every worker's last return.  The file always
+ * holds CLOCK_MONOTONIC nanoseconds, whichever clock was read.  (What the counter saves
+ * depends on the machine: on a 2-core KVM Xeon the ordered read cost as much as clock_gettime,
+ * recording adding about 25 ns a call either way.)
  *
  * Output file (record=1), little-endian, no padding: a 32-byte header
  *     0  char[8]  magic "SEMHSTRS"
@@ -66,16 +87,20 @@
  * finished (or, in a hang report, stopped making progress): the final count, against which the
  * checkers verify conservation and lost wake-ups.
  *
- * Stdout, one JSON line.  Success (exit 0):
+ * Stdout: with progress=1, while the workers run, about every 0.25 s
+ *   {"progress": CALLS, "ns": NS}   calls completed by all workers, ns since the start
+ * and last, always, one JSON line -- the report.  Success (exit 0):
  *   {"status": "ok", "threads": 2, "ops": [..per thread..], "total_ops": N, "seconds": S,
  *    "ops_per_s": R, "cpus": k, "online_cpus": m, "pinned": false, "cpu_of_thread": [..],
- *    "record": true, "records": N+1, "truncated": false, "initial": C, "final_count": C,
- *    "description": "..."}
+ *    "record": true, "records": N+1, "truncated": false, "clock": "tsc", "initial": C,
+ *    "final_count": C, "description": "..."}
+ *   clock: what the recorded loop read, "tsc", "cntvct" or "monotonic" (with record=0, what
+ *   it would have read; the unrecorded loop reads a clock only for the deadline).
  * Hang (exit 3; the records made so far, the calls in flight as never-returned records, and
  * the observer's read are written to `out` first):
  *   {"hang": true, "watchdog_s": 5, "count": C, "threads": [{"thread": 0,
  *    "state": "blocked", "ops": 12, "op": "acquire", "n": 1, "timeout_ns": -1,
- *    "since_ns": 5000123456}, ...], "ops": [...], "records": true}
+ *    "since_ns": 5000123456}, ...], "ops": [...], "records": true, "clock": "tsc"}
  *   count: null when available() itself did not return within a second; records: whether
  *   the file was written.  An available() that blocks after a run that finished is reported
  *   the same way, every thread "finished" and count null.
@@ -101,6 +126,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "stress_driver.c writes its records in host order, which must be little-endian"
@@ -178,10 +207,16 @@ static struct {
     const char *out;
     double watchdog_s;
     int64_t record_bytes;
+    int clock;    /* CLOCK_ARG_* */
+    int progress; /* print progress lines */
 } cfg;
 
+/* clock=: what the recorded loop reads (see "Timestamps" at the top). */
+enum { CLOCK_ARG_AUTO, CLOCK_ARG_COUNTER, CLOCK_ARG_MONOTONIC };
+
 static void *g_sem;                      /* the semaphore under test */
-static int64_t g_deadline;               /* duration runs: when threads stop */
+static int64_t g_deadline;               /* duration runs: when threads stop (ns) */
+static int64_t g_deadline_stamp;         /* the same, as the recorded loop's readings */
 static _Atomic int64_t g_budget;         /* record bytes still allowed (duration runs) */
 static pthread_barrier_t g_ready, g_go;  /* everyone set up / everyone starts */
 static _Atomic int g_abort;              /* set between the barriers when setup failed */
@@ -196,7 +231,7 @@ enum { STATE_STARTING, STATE_RUNNING, STATE_FINISHED };
 struct worker {
     _Alignas(64) _Atomic uint64_t done; /* calls completed; release: their records are written */
     _Atomic uint64_t current;           /* the call in progress: draw << 32 | (uint32_t)n */
-    _Atomic int64_t loop_start;         /* when its loop began (record=1 only) */
+    _Atomic int64_t loop_start;         /* when its loop began (record=1 only; a reading) */
     _Atomic int state;
     _Atomic int64_t end_ns;
     int index;
@@ -256,6 +291,176 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* ---- timestamps ------------------------------------------------------------------------- */
+
+/*
+ * read_counter(): the hardware counter, ordered like a clock reading between two calls.
+ *
+ * Why this keeps every recorded interval around the real call (what the linearizability
+ * checker relies on): the reading between call k and call k+1 must come after every
+ * instruction of call k and before any of call k+1.  A bare rdtsc may execute early (before
+ * call k's last instructions) or late (after call k+1's first ones), as out-of-order execution
+ * sees fit.  rdtscp waits until all earlier instructions have executed and earlier loads are
+ * globally visible before it reads the counter; the lfence after it keeps later instructions
+ * (call k+1's loads and read-modify-writes) from starting before rdtscp has finished.  So the
+ * reading lies after call k returned and before call k+1 began, on a count every core shares:
+ * every recorded interval contains its call, and an interval that ends before another begins
+ * (in counter order, which the conversion to ns keeps) belongs to a call that really ended
+ * first.  The kernel's vDSO clock_gettime orders its own TSC read on the earlier side only
+ * (rdtsc_ordered: lfence; rdtsc, or rdtscp), so this is at least what clock_gettime gave.
+ * What neither waits for: call k's plain stores leaving the store buffer.  A call whose last
+ * effect is a plain store (not a locked read-modify-write, which drains the buffer) may become
+ * visible to other cores a few ns after its recorded return, with either clock.
+ * On aarch64 the isb before mrs waits for earlier instructions to complete and the isb after
+ * it keeps later ones from starting before the read.  The "memory" clobber keeps the compiler
+ * from moving memory accesses across the reading (the contract calls are opaque anyway).
+ */
+#if defined(__x86_64__)
+#define COUNTER_NAME "tsc"
+
+static inline uint64_t read_counter(void)
+{
+    uint32_t lo, hi, aux;
+    __asm__ __volatile__("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+    (void)aux; /* the CPU's id, which a synchronized TSC does not need */
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* An invariant TSC (constant rate in every P- and C-state) and rdtscp (CPUID 0x80000001 EDX
+ * bit 27) to read it with.  That all cores count alike is the platform's part: Linux checks it
+ * at boot and stops using the TSC as its clock where they do not (not checked here). */
+static int counter_usable(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
+        return 0;
+    if (!__get_cpuid(0x80000001u, &a, &b, &c, &d) || !(d & (1u << 27)))
+        return 0;
+    return __get_cpuid(0x80000007u, &a, &b, &c, &d) && (d & (1u << 8));
+}
+#elif defined(__aarch64__)
+#define COUNTER_NAME "cntvct"
+
+static inline uint64_t read_counter(void)
+{
+    uint64_t v;
+    __asm__ __volatile__("isb\n\tmrs %0, cntvct_el0\n\tisb" : "=r"(v) : : "memory");
+    return v;
+}
+
+/* The generic timer is part of the architecture: constant rate, one count for all cores,
+ * readable at EL0 under Linux. */
+static int counter_usable(void) { return 1; }
+#else
+#define COUNTER_NAME "monotonic" /* never used: there is no counter */
+
+static inline uint64_t read_counter(void) { return 0; }
+
+static int counter_usable(void) { return 0; }
+#endif
+
+/* A (CLOCK_MONOTONIC ns, counter tick) pair taken at one moment. */
+struct clock_pair {
+    int64_t ns;
+    int64_t tick;
+};
+
+/* ns = ns0 + (tick - tick0) * ns_per_tick: the line through two pairs. */
+struct calibration {
+    int64_t ns0;
+    int64_t tick0;
+    double ns_per_tick;
+};
+
+static int g_counter;                  /* 1: records hold counter ticks, not ns */
+static const char *g_clock_name;       /* the summary's "clock" */
+static struct calibration g_estimate;  /* the first, rough line: the deadline's */
+static struct clock_pair g_start_pair; /* taken just before the start barrier */
+
+/* A pair: the midpoint of two counter readings around one clock_gettime.  Of four tries, the
+ * one whose readings lie closest together, so that a preemption in between does not skew it
+ * (the midpoint is then within half that width, a few ns, of the clock's reading). */
+static struct clock_pair take_pair(void)
+{
+    struct clock_pair best = {0, 0};
+    int64_t best_width = INT64_MAX;
+    for (int k = 0; k < 4; k++) {
+        int64_t before = (int64_t)read_counter();
+        int64_t ns = now_ns();
+        int64_t after = (int64_t)read_counter();
+        if (after - before < best_width) {
+            best_width = after - before;
+            best = (struct clock_pair){ns, before + (after - before) / 2};
+        }
+    }
+    return best;
+}
+
+/* The line through a and b (a earlier), anchored at a; 0, or -1 when the two do not give a
+ * plausible rate (a counter that does not advance, or runs at under 1 MHz or over 100 GHz). */
+static int fit(struct clock_pair a, struct clock_pair b, struct calibration *out)
+{
+    if (b.tick <= a.tick || b.ns <= a.ns)
+        return -1;
+    double rate = (double)(b.ns - a.ns) / (double)(b.tick - a.tick);
+    if (!(rate >= 0.01 && rate <= 1000.0))
+        return -1;
+    *out = (struct calibration){a.ns, a.tick, rate};
+    return 0;
+}
+
+/* The line through the start pair and `now`, for the records written at `now`; the first
+ * estimate's rate from the start pair when the two are too close to give one. */
+static struct calibration calibrate_to(struct clock_pair now)
+{
+    struct calibration c;
+    if (fit(g_start_pair, now, &c) != 0)
+        c = (struct calibration){g_start_pair.ns, g_start_pair.tick, g_estimate.ns_per_tick};
+    return c;
+}
+
+/* A recorded time in CLOCK_MONOTONIC ns.  Increasing in `stamp` (a product with a positive
+ * rate, truncated toward zero, which is monotone too), so it keeps the counter's order. */
+static inline int64_t stamp_ns(const struct calibration *c, int64_t stamp)
+{
+    if (!g_counter)
+        return stamp;
+    return c->ns0 + (int64_t)((double)(stamp - c->tick0) * c->ns_per_tick);
+}
+
+/* The counter tick of a CLOCK_MONOTONIC time, by the first estimate: the deadline of a
+ * recorded duration run, which needs no more than approximate precision.  Saturates. */
+static int64_t estimate_tick(int64_t ns)
+{
+    double tick = (double)g_estimate.tick0 + (double)(ns - g_estimate.ns0) / g_estimate.ns_per_tick;
+    return tick >= 9.0e18 ? INT64_MAX : tick <= 0 ? 0 : (int64_t)tick;
+}
+
+/* Chooses the clock (clock=, the counter's availability) and, when the records will hold
+ * counter ticks, makes the first estimate of its rate from two pairs 5 ms apart. */
+static void select_clock(void)
+{
+    int counter = cfg.clock != CLOCK_ARG_MONOTONIC && counter_usable();
+    if (cfg.clock == CLOCK_ARG_COUNTER && !counter)
+        die_usage("clock=tsc: this machine has no usable hardware counter (an invariant TSC "
+                  "with rdtscp, or aarch64's generic timer); use clock=monotonic or auto");
+    g_clock_name = counter ? COUNTER_NAME : "monotonic";
+    if (!counter || !cfg.record)
+        return;
+    struct clock_pair first = take_pair();
+    struct timespec pause = {0, 5000000};
+    nanosleep(&pause, NULL);
+    if (fit(first, take_pair(), &g_estimate) != 0) {
+        if (cfg.clock == CLOCK_ARG_COUNTER) {
+            fprintf(stderr, "stress_driver: the hardware counter does not advance steadily\n");
+            exit(4);
+        }
+        g_clock_name = "monotonic";
+        return;
+    }
+    g_counter = 1;
+}
+
 /* ---- argument parsing ------------------------------------------------------------------- */
 
 static int64_t parse_int(const char *key, const char *text, int64_t lo, int64_t hi)
@@ -300,6 +505,17 @@ static void parse_n_values(const char *text)
     free(copy);
     if (cfg.n_count != count)
         die_usage("n_values: empty value in '%s'", text);
+}
+
+static int parse_clock(const char *text)
+{
+    if (strcmp(text, "auto") == 0)
+        return CLOCK_ARG_AUTO;
+    if (strcmp(text, "tsc") == 0)
+        return CLOCK_ARG_COUNTER;
+    if (strcmp(text, "monotonic") == 0)
+        return CLOCK_ARG_MONOTONIC;
+    die_usage("clock must be auto, tsc or monotonic, got '%s'", text);
 }
 
 static void parse_args(int argc, char **argv)
@@ -356,6 +572,10 @@ static void parse_args(int argc, char **argv)
             cfg.watchdog_s = parse_positive_double("watchdog_s", v);
         else if (KEY("record_mb"))
             cfg.record_bytes = parse_int("record_mb", v, 1, INT64_C(1) << 30) << 20;
+        else if (KEY("clock"))
+            cfg.clock = parse_clock(v);
+        else if (KEY("progress"))
+            cfg.progress = (int)parse_int("progress", v, 0, 1);
         else
             die_usage("unknown argument '%s'", arg);
 #undef KEY
@@ -482,18 +702,26 @@ static inline int draw_call(uint64_t r, int32_t *n)
     return draw;
 }
 
+/* The recorded loop's reading: a counter tick, or CLOCK_MONOTONIC ns (`counter` a constant). */
+static inline __attribute__((always_inline)) int64_t read_stamp(const int counter)
+{
+    return counter ? (int64_t)read_counter() : now_ns();
+}
+
 /*
- * The loop, instantiated twice through `record` (always inlined with a constant): with and
- * without recording the calls, the draws and the watchdog's counters are the same, so the
- * difference of the two is the cost of recording (one clock read, one 40-byte store and the
- * room check per call).
+ * The loop, instantiated three times through `record` and `counter` (always inlined with
+ * constants): without recording, and recording with either clock.  With and without recording
+ * the calls, the draws and the watchdog's counters are the same, so the difference of the two
+ * is the cost of recording (one clock reading, one 40-byte store and the room check per call).
  */
-static inline __attribute__((always_inline)) void run_loop(struct worker *w, const int record)
+static inline __attribute__((always_inline)) void run_loop(struct worker *w, const int record,
+                                                           const int counter)
 {
     void *const sem = g_sem;
     const uint64_t limit = cfg.ops > 0 ? (uint64_t)cfg.ops : UINT64_MAX;
     const int timed_run = cfg.seconds > 0;
-    const int64_t deadline = g_deadline;
+    const int64_t deadline = record ? g_deadline_stamp : g_deadline;
+    const int64_t deadline_ns = g_deadline;
     const int64_t timed_ns = cfg.timeout_ns;
     const uint16_t thread = (uint16_t)w->index;
     uint64_t rng = w->rng;
@@ -503,7 +731,7 @@ static inline __attribute__((always_inline)) void run_loop(struct worker *w, con
     /* The write position lives in locals: the contract calls are opaque, so through `w` the
      * compiler would reload and store it around every call. */
     struct record *rec = w->next_rec, *rec_end = w->rec_end;
-    int64_t t = record ? now_ns() : 0;
+    int64_t t = record ? read_stamp(counter) : 0;
     if (record)
         atomic_store_explicit(&w->loop_start, t, memory_order_relaxed);
 
@@ -515,7 +743,10 @@ static inline __attribute__((always_inline)) void run_loop(struct worker *w, con
                 break;
             if (timed_run) {
                 if (record) {
-                    if (t >= deadline)
+                    /* A counter's deadline is an estimate: past it, the clock has the last
+                     * word, so that a run never ends before its seconds (at most a few us
+                     * of calls read both). */
+                    if (t >= deadline && (!counter || now_ns() >= deadline_ns))
                         break;
                 } else if (done >= next_check) {
                     next_check = done + DEADLINE_EVERY;
@@ -581,7 +812,7 @@ static inline __attribute__((always_inline)) void run_loop(struct worker *w, con
         }
 
         if (record) {
-            int64_t t2 = now_ns();
+            int64_t t2 = read_stamp(counter);
             *rec++ = (struct record){
                 .invoke = t,
                 .ret = t2,
@@ -643,10 +874,12 @@ static void *worker_main(void *arg)
     pthread_barrier_wait(&g_go);
     if (!atomic_load(&g_abort)) {
         atomic_store_explicit(&w->state, STATE_RUNNING, memory_order_relaxed);
-        if (cfg.record)
-            run_loop(w, 1);
+        if (!cfg.record)
+            run_loop(w, 0, 0);
+        else if (g_counter)
+            run_loop(w, 1, 1);
         else
-            run_loop(w, 0);
+            run_loop(w, 1, 0);
     }
     atomic_store_explicit(&w->end_ns, now_ns(), memory_order_relaxed);
     atomic_store_explicit(&w->state, STATE_FINISHED, memory_order_release);
@@ -721,18 +954,46 @@ static const struct record *walk_records(const struct worker *w, uint64_t count,
     return count == 0 ? last : NULL;
 }
 
-static int write_block(void *file, const struct record *rec, size_t k)
+struct block_writer {
+    FILE *file;
+    const struct calibration *cal;
+};
+
+#define CONVERT_RECORDS 4096 /* 160 KiB: few enough write calls that they cost nothing */
+
+/* Writes k of a worker's records, their counter readings turned into ns on the way, through a
+ * buffer: the workers' chunks stay as they are (a hang report may write while a worker still
+ * runs).  The buffer is static -- only the main thread writes records, once -- rather than
+ * 160 KiB of stack. */
+static int write_block(void *arg, const struct record *rec, size_t k)
 {
-    return fwrite(rec, sizeof *rec, k, file) == k ? 0 : -1;
+    static struct record buf[CONVERT_RECORDS];
+    const struct block_writer *to = arg;
+    if (!g_counter)
+        return fwrite(rec, sizeof *rec, k, to->file) == k ? 0 : -1;
+    while (k > 0) {
+        size_t m = k < CONVERT_RECORDS ? k : CONVERT_RECORDS;
+        for (size_t j = 0; j < m; j++) {
+            buf[j] = rec[j];
+            buf[j].invoke = stamp_ns(to->cal, rec[j].invoke);
+            buf[j].ret = stamp_ns(to->cal, rec[j].ret); /* a worker's records all returned */
+        }
+        if (fwrite(buf, sizeof *buf, m, to->file) != m)
+            return -1;
+        rec += m;
+        k -= m;
+    }
+    return 0;
 }
 
 /*
- * Writes the file: the header; worker i's first done[i] records, then -- when pending is not
- * NULL and pending[i].op is not 0xff -- the call it is blocked in, as a record that never
- * returned; the observer's read last (when not NULL).  0, or -1 (message on stderr).
+ * Writes the file: the header; worker i's first done[i] records (their readings converted by
+ * `cal`), then -- when pending is not NULL and pending[i].op is not 0xff -- the call it is
+ * blocked in, as a record that never returned; the observer's read last (when not NULL).
+ * pending and observer hold ns already.  0, or -1 (message on stderr).
  */
 static int write_records(const uint64_t *done, const struct record *pending,
-                         const struct record *observer)
+                         const struct record *observer, const struct calibration *cal)
 {
     FILE *f = fopen(cfg.out, "wb");
     if (f == NULL) {
@@ -746,8 +1007,9 @@ static int write_records(const uint64_t *done, const struct record *pending,
                             (uint32_t)sizeof(struct record), total, (uint32_t)cfg.threads,
                             cfg.initial};
     int ok = fwrite(&h, sizeof h, 1, f) == 1;
+    struct block_writer to = {f, cal};
     for (long i = 0; ok && i < cfg.threads; i++) {
-        if (done[i] > 0 && walk_records(&g_workers[i], done[i], write_block, f) == NULL)
+        if (done[i] > 0 && walk_records(&g_workers[i], done[i], write_block, &to) == NULL)
             ok = 0;
         if (ok && pending != NULL && pending[i].op != 0xff)
             ok = fwrite(&pending[i], sizeof *pending, 1, f) == 1;
@@ -782,7 +1044,16 @@ static _Noreturn void report_hang(const int64_t *changed, const struct record *o
         fflush(stdout);
         _exit(3);
     }
-    int64_t t = now_ns();
+    /* now, and with a counter the line from the start to now for the records */
+    struct calibration cal = {0, 0, 1.0};
+    int64_t t;
+    if (g_counter) {
+        struct clock_pair now = take_pair();
+        cal = calibrate_to(now);
+        t = now.ns;
+    } else {
+        t = now_ns();
+    }
     printf("{\"hang\": true, \"watchdog_s\": %g, \"count\": ", cfg.watchdog_s);
     if (observer != NULL)
         printf("%" PRId32, observer->result);
@@ -810,8 +1081,10 @@ static _Noreturn void report_hang(const int64_t *changed, const struct record *o
             int64_t since = changed[i];
             if (cfg.record) {
                 const struct record *prev = walk_records(w, done[i], NULL, NULL);
-                since = prev != NULL ? prev->ret
-                                     : atomic_load_explicit(&w->loop_start, memory_order_relaxed);
+                int64_t invoked = prev != NULL ? prev->ret
+                                               : atomic_load_explicit(&w->loop_start,
+                                                                      memory_order_relaxed);
+                since = stamp_ns(&cal, invoked);
             }
             printf(", \"op\": \"%s\", \"n\": %" PRId32 ", \"timeout_ns\": %" PRId64
                    ", \"since_ns\": %" PRId64 "}",
@@ -832,17 +1105,21 @@ static _Noreturn void report_hang(const int64_t *changed, const struct record *o
                    t - since);
         }
     }
-    int written = cfg.record && write_records(done, pending, observer) == 0;
+    int written = cfg.record && write_records(done, pending, observer, &cal) == 0;
     printf("], \"ops\": [");
     for (long i = 0; i < nt; i++)
         printf("%s%" PRIu64, i ? ", " : "", done[i]);
-    printf("], \"records\": %s}\n", written ? "true" : "false");
+    printf("], \"records\": %s, \"clock\": \"%s\"}\n", written ? "true" : "false",
+           g_clock_name);
     fflush(stdout);
     _exit(3);
 }
 
+#define PROGRESS_EVERY_NS 250000000 /* progress=1: a line about this often */
+
 /* Watches the workers until all have finished; reports a hang (and ends the process) when
- * none completes a call for watchdog_s. */
+ * none completes a call for watchdog_s.  With progress=1 it also prints the calls completed so
+ * far, every PROGRESS_EVERY_NS or the first tick after (it reads every counter anyway). */
 static void watch(int64_t t0)
 {
     const long nt = cfg.threads;
@@ -859,25 +1136,33 @@ static void watch(int64_t t0)
     }
     for (long i = 0; i < nt; i++)
         changed[i] = t0;
-    int64_t progress = t0;
+    int64_t moved = t0; /* when any worker last moved */
+    int64_t next_line = t0 + PROGRESS_EVERY_NS;
     for (;;) {
         nanosleep(&pause, NULL);
         int64_t t = now_ns();
         long finished = 0;
+        uint64_t total = 0;
         for (long i = 0; i < nt; i++) {
             uint64_t d = atomic_load_explicit(&g_workers[i].done, memory_order_relaxed);
             int s = atomic_load_explicit(&g_workers[i].state, memory_order_relaxed);
             if (d != seen[i] || s != seen_state[i]) {
                 seen[i] = d;
                 seen_state[i] = s;
-                changed[i] = progress = t;
+                changed[i] = moved = t;
             }
             finished += s == STATE_FINISHED;
+            total += d;
         }
         if (finished == nt)
             break;
-        if (t - progress >= limit)
+        if (t - moved >= limit)
             report_hang(changed, read_count(SEMH_NS_PER_S));
+        if (cfg.progress && t >= next_line) {
+            printf("{\"progress\": %" PRIu64 ", \"ns\": %" PRId64 "}\n", total, t - t0);
+            fflush(stdout);
+            next_line = t + PROGRESS_EVERY_NS;
+        }
     }
     free(seen);
     free(seen_state);
@@ -914,9 +1199,9 @@ static void print_summary(const uint64_t *done, double seconds, const struct rec
         else
             printf("%snull", i ? ", " : "");
     }
-    printf("], \"record\": %s, \"records\": %" PRIu64 ", \"truncated\": %s",
+    printf("], \"record\": %s, \"records\": %" PRIu64 ", \"truncated\": %s, \"clock\": \"%s\"",
            cfg.record ? "true" : "false", cfg.record ? total + 1 : 0,
-           truncated ? "true" : "false");
+           truncated ? "true" : "false", g_clock_name);
     printf(", \"initial\": %" PRId32 ", \"final_count\": %" PRId32 ", \"description\": ",
            cfg.initial, observer->result);
     json_string(stdout, semh_info.description);
@@ -926,6 +1211,7 @@ static void print_summary(const uint64_t *done, double seconds, const struct rec
 int main(int argc, char **argv)
 {
     parse_args(argc, argv);
+    select_clock();
     const long nt = cfg.threads;
 
     size_t size = (semh_info.state_size + 63) & ~(size_t)63;
@@ -972,9 +1258,18 @@ int main(int argc, char **argv)
     for (long i = 0; i < nt; i++)
         failed |= g_workers[i].failed;
     atomic_store(&g_abort, failed);
-    int64_t t0 = now_ns();
-    if (cfg.seconds > 0)
+    /* The start: with a counter, the first end of the line the records are converted by. */
+    int64_t t0;
+    if (g_counter) {
+        g_start_pair = take_pair();
+        t0 = g_start_pair.ns;
+    } else {
+        t0 = now_ns();
+    }
+    if (cfg.seconds > 0) {
         g_deadline = t0 + (int64_t)(cfg.seconds * 1e9);
+        g_deadline_stamp = g_counter ? estimate_tick(g_deadline) : g_deadline;
+    }
     pthread_barrier_wait(&g_go); /* everyone starts now */
     if (failed) {
         for (long i = 0; i < nt; i++)
@@ -993,6 +1288,10 @@ int main(int argc, char **argv)
         end = e > end ? e : end;
         truncated |= g_workers[i].truncated;
     }
+    /* The line's other end, after every worker's last reading and before the observer's. */
+    struct calibration cal = {0, 0, 1.0};
+    if (g_counter)
+        cal = calibrate_to(take_pair());
     /* Every worker is done: the count now is the final one. */
     const struct record *observer = read_count((int64_t)(cfg.watchdog_s * 1e9));
     if (observer == NULL) {
@@ -1003,7 +1302,7 @@ int main(int argc, char **argv)
             _exit(4);
         report_hang(changed, NULL);
     }
-    if (cfg.record && write_records(done, NULL, observer) != 0)
+    if (cfg.record && write_records(done, NULL, observer, &cal) != 0)
         return 4;
     print_summary(done, (double)(end - t0) / 1e9, observer, truncated);
 

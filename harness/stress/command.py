@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.status import Status
 
 from ..errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_VIOLATION, UsageError
 from ..registry import resolve
@@ -68,10 +69,24 @@ def cmd_stress(args: argparse.Namespace, console: Console) -> int:
     try:
         for impl in impls:
             for n in threads:
-                with console.status(f"stress {impl.name}, {n} threads, {mix} ..."):
+                head = f"stress {escape(impl.name)}, {n} threads"
+                with console.status(f"{head}, {escape(str(mix))} ...") as status:
+                    live = _LiveLine(
+                        status, head, seconds, None if args.ops is None else args.ops * n
+                    )
                     try:
                         outcome = stress_one(
-                            impl, n, mix, seconds, args.ops, args.seed, args.pin, args.watchdog, out
+                            impl,
+                            n,
+                            mix,
+                            seconds,
+                            args.ops,
+                            args.seed,
+                            args.pin,
+                            args.watchdog,
+                            out,
+                            progress=live.progress,
+                            checking=live.checking,
                         )
                     except ValueError as exc:  # settings the driver refuses
                         raise UsageError(str(exc)) from None
@@ -88,6 +103,44 @@ def cmd_stress(args: argparse.Namespace, console: Console) -> int:
     if any(o.status == "fail" for o in outcomes):
         return EXIT_VIOLATION
     return EXIT_INCONCLUSIVE if any(o.status == "unknown" for o in outcomes) else EXIT_PASS
+
+
+class _LiveLine:
+    """The status line of the run in progress: calls so far, their rate, the time against the
+    plan -- then that the history is being checked, which for a big run takes a while.
+
+    It lives in a rich Status, which draws only on a terminal (and on stderr under --json, as
+    the console does), so piped and JSON output stay as they were.
+    """
+
+    def __init__(
+        self, status: Status, head: str, seconds: float | None, planned_calls: int | None
+    ) -> None:
+        self.status = status
+        self.head = head
+        self.seconds = seconds
+        self.planned_calls = planned_calls
+
+    def progress(self, calls: int, seconds: float) -> None:
+        """The driver's progress callback: (calls completed, seconds since the start)."""
+        rate = calls / seconds if seconds > 0 else 0.0
+        done = f"{calls:,}" if self.planned_calls is None else f"{calls:,} / {self.planned_calls:,}"
+        clock = (
+            f"{seconds:.1f} s" if self.seconds is None else f"{seconds:.1f} / {self.seconds:g} s"
+        )
+        self.status.update(f"{self.head}: {done} calls, {_si(rate)} calls/s, {clock}")
+
+    def checking(self) -> None:
+        """The run is over: the history's checks begin."""
+        self.status.update(f"{self.head}: checking the history ...")
+
+
+def _si(value: float) -> str:
+    """A rate in 3 significant figures: 950, 12.3k, 4.56M."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.3g}{unit}"
+    return f"{value:.0f}"
 
 
 def _print(o: StressOutcome, console: Console) -> None:

@@ -105,6 +105,34 @@ def summarize(values: Any) -> dict[str, int | None]:
     return out
 
 
+#: Probabilities at which :func:`curve` samples a distribution: dense in the tail, where
+#: latency spans decades, so a report can draw the CDF from a few hundred bytes of JSON.
+CURVE_POINTS: tuple[float, ...] = (
+    *(k / 20 for k in range(1, 20)),
+    0.96,
+    0.97,
+    0.98,
+    0.99,
+    0.995,
+    0.999,
+    0.9995,
+    0.9999,
+    1.0,
+)
+
+
+def curve(values: Any) -> list[list[float]]:
+    """``[probability, value]`` pairs of the distribution (nearest rank, as :func:`summarize`),
+    at :data:`CURVE_POINTS`; empty for no samples."""
+    v = np.asarray(values, dtype=np.int64).reshape(-1)
+    count = len(v)
+    if not count:
+        return []
+    ranks = sorted({max(0, min(count - 1, int(np.ceil(p * count)) - 1)) for p in CURVE_POINTS})
+    part = np.partition(v, ranks)
+    return [[(r + 1) / count, int(part[r])] for r in ranks]
+
+
 def compute_metrics(
     history: History, seconds: float | None = None, observer: int | None = None
 ) -> dict[str, Any]:
@@ -113,20 +141,29 @@ def compute_metrics(
     ``seconds``: the run's wall time, when the runner measured it (it includes the start-up and
     drain that the first invoke and last return miss); else the history's own span is used.
     Keys: ``counts``, ``throughput``, ``latency`` (by kind), ``wakeup``, ``timeouts``,
-    ``fairness``.  The per-thread dicts are keyed by the thread number as a string (JSON keys).
+    ``fairness``, and ``curves`` (:func:`curve` of each latency kind, of the wake-up latency and
+    of the timeout overshoot, for plots).  The per-thread dicts are keyed by the thread number
+    as a string (JSON keys).
     ``observer``: the thread of the drivers' final ``available()`` read, left out of the
     per-thread throughput (it is no worker).
     """
     if seconds is not None and not seconds > 0:
         raise ValueError(f"seconds must be positive, not {seconds!r}")
     c = _Columns(history)
+    wakeup, wake_samples = _wakeups(c)
+    timeouts, overshoot = _timeouts(c)
     return {
         "counts": _counts(c, history.error_names),
         "throughput": _throughput(c, seconds, observer),
         "latency": {kind: summarize(c.dur[mask]) for kind, mask in c.kinds.items()},
-        "wakeup": _wakeups(c),
-        "timeouts": _timeouts(c),
+        "wakeup": wakeup,
+        "timeouts": timeouts,
         "fairness": _fairness(c),
+        "curves": {
+            "latency": {kind: curve(c.dur[mask]) for kind, mask in c.kinds.items()},
+            "wakeup": curve(wake_samples),
+            "overshoot": curve(overshoot),
+        },
     }
 
 
@@ -226,7 +263,7 @@ def _solo(c: _Columns) -> np.ndarray:
     return solo & c.done
 
 
-def _wakeups(c: _Columns) -> dict[str, Any]:
+def _wakeups(c: _Columns) -> tuple[dict[str, Any], np.ndarray]:
     """Wake-up latency of the waiters that blocked and then got their tokens.
 
     Waiters: successful acquisitions (n > 0) by acquire, timed try or forever try.  One blocked
@@ -279,16 +316,17 @@ def _wakeups(c: _Columns) -> dict[str, Any]:
     latest = np.searchsorted(rel_invoke, w_ret, side="left") - 1
     candidate = rel_invoke[np.maximum(latest, 0)] if len(rel_invoke) else w_invoke
     matched = (latest >= 0) & (candidate >= w_invoke)
+    samples = w_ret[matched] - candidate[matched]
     return {
         "thresholds_ns": thresholds,
         "threshold_basis": basis,
         "blocked": int(waiting.sum()),
         "without_release": int((~matched).sum()),
-        "latency_ns": summarize(w_ret[matched] - candidate[matched]),
-    }
+        "latency_ns": summarize(samples),
+    }, samples
 
 
-def _timeouts(c: _Columns) -> dict[str, Any]:
+def _timeouts(c: _Columns) -> tuple[dict[str, Any], np.ndarray]:
     """Overshoot of the failed timed tries beyond their deadline; early and late failures."""
     failed = c.kinds["timed_failed"]
     index = np.flatnonzero(failed)
@@ -303,7 +341,7 @@ def _timeouts(c: _Columns) -> dict[str, Any]:
         "early_indices": early[:MAX_LISTED].tolist(),
         "late": len(late),
         "late_indices": late[:MAX_LISTED].tolist(),
-    }
+    }, overshoot
 
 
 def _fairness(c: _Columns) -> dict[str, Any]:

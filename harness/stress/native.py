@@ -9,6 +9,9 @@ parent a hard timeout on top, so a broken implementation never hangs or kills th
 
 The driver's record file (layout in stress_driver.c) is read with one ``numpy.fromfile`` and
 whole-column conversions: no Python work per record.
+
+With a ``progress`` callback the driver also prints a line about every 0.25 s while it runs;
+they are read as they come and handed to the callback, the report line stays the last one.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ import os
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -78,6 +83,13 @@ _HARD_MARGIN = 30.0
 #: A generous allowance per call for the expected length of an ops run (the watchdog, not this,
 #: is what catches a hang; this only bounds a child whose watchdog cannot run).
 _PER_CALL_ALLOWANCE = 50e-6
+#: What the driver's clock= accepts: the hardware counter where there is one (auto), always
+#: (tsc: refused where there is none), or clock_gettime(CLOCK_MONOTONIC).
+CLOCKS = ("auto", "tsc", "monotonic")
+
+#: ``progress(calls_done, seconds)``: all threads' completed calls so far, and seconds since
+#: the threads started.
+ProgressCallback = Callable[[int, float], None]
 
 
 @dataclass(frozen=True)
@@ -126,8 +138,10 @@ class NativeResult:
     ``ops``: calls completed per thread (None for a crash).  ``seconds``: from the start
     barrier to the last thread's end.  ``count``: the count the observer read at the end, or
     when the hang was reported (None when that read itself blocked).  ``thread_states``: the
-    watchdog's view of each thread (hang only).  ``summary``: the driver's JSON line as is.
-    ``timings``: seconds spent building, running the child, and reading its records.
+    watchdog's view of each thread (hang only).  ``clock``: what the driver's recorded loop
+    read -- 'tsc', 'cntvct' (aarch64's counter) or 'monotonic' -- from its report (None
+    without one).  ``summary``: the driver's JSON line as is.  ``timings``: seconds spent
+    building, running the child, and reading its records.
     """
 
     status: str
@@ -142,6 +156,7 @@ class NativeResult:
     thread_states: tuple[ThreadState, ...] | None = None
     signal: int | None = None
     message: str = ""
+    clock: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     stderr: str = ""
     timings: dict[str, float] = field(default_factory=dict)
@@ -271,6 +286,8 @@ def driver_arguments(
     watchdog: float,
     out: str | None,
     record_mb: int,
+    clock: str = "auto",
+    progress: bool = False,
 ) -> list[str]:
     """The driver's KEY=VALUE arguments for these settings."""
     acquire, try_, timed, available = mix.weights
@@ -288,6 +305,8 @@ def driver_arguments(
         f"record={int(record)}",
         f"watchdog_s={watchdog!r}",
         f"record_mb={record_mb}",
+        f"clock={clock}",
+        f"progress={int(progress)}",
     ]
     values = mix.n_values
     args.append(
@@ -329,18 +348,38 @@ def _check_settings(
 
 
 def _last_json(text: str) -> dict[str, Any] | None:
-    """The driver's JSON line: the last line of stdout that is a JSON object (an
-    implementation may print lines of its own)."""
+    """The driver's report: the last line of stdout that is a JSON object and no progress
+    line (an implementation may print lines of its own)."""
     for line in reversed(text.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                value = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                return value
+        value = _json_object(line)
+        if value is not None and "progress" not in value:
+            return value
     return None
+
+
+def _json_object(line: str) -> dict[str, Any] | None:
+    """The line as a JSON object, or None when it is not one."""
+    line = line.strip()
+    if not line.startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _progress_line(line: str) -> tuple[int, float] | None:
+    """(calls, seconds) of a driver's progress line, or None for any other line."""
+    if not line.startswith('{"progress":'):
+        return None  # the cheap test first: most lines are not JSON at all
+    value = _json_object(line)
+    if value is None or set(value) != {"progress", "ns"}:
+        return None
+    calls, ns = value["progress"], value["ns"]
+    if not isinstance(calls, int) or not isinstance(ns, int):
+        return None
+    return calls, ns / 1e9
 
 
 def _thread_states(items: list[dict[str, Any]]) -> tuple[ThreadState, ...]:
@@ -374,6 +413,8 @@ def run_native(
     watchdog: float = 5.0,
     record_mb: int = 1024,
     hard_timeout: float | None = None,
+    clock: str = "auto",
+    progress: ProgressCallback | None = None,
 ) -> NativeResult:
     """Runs ``threads`` pthreads over the C implementation ``source`` with ``mix``, for
     ``seconds`` or ``ops`` calls per thread (exactly one), in a child process.
@@ -384,7 +425,12 @@ def run_native(
     before the driver reports a hang.  ``record_mb``: memory the records may take; a duration
     run that reaches it stops early (``summary['truncated']``), an ops run that would need more
     raises ValueError.  ``hard_timeout``: seconds before the parent kills the child itself
-    (default: the run's expected length + ``watchdog`` + 30 s).
+    (default: the run's expected length + ``watchdog`` + 30 s).  ``clock``: what the recorded
+    loop reads per call, one of :data:`CLOCKS` (``result.clock`` says which it used; the
+    records are CLOCK_MONOTONIC ns either way).  ``progress``: called with (calls completed by
+    all threads, seconds since the start) about every 0.25 s while the threads run, in this
+    thread; an exception from it stops the calls, not the run (a KeyboardInterrupt ends the
+    run: the child is killed first).
 
     Raises :class:`~semharness.cbuild.CompileError` when ``source`` does not compile,
     ValueError for bad settings, and UsageError when the driver cannot set up (memory, a
@@ -393,6 +439,8 @@ def run_native(
     if not isinstance(mix, Mix):
         raise ValueError(f"mix must be a Mix, not {mix!r}")
     _check_settings(threads, seconds, ops, seed, initial, watchdog, record_mb)
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {', '.join(CLOCKS)}, not {clock!r}")
     if mix.timed and mix.timeout is not None and mix.timeout >= watchdog:
         raise ValueError(
             f"watchdog ({watchdog:g} s) must be longer than the timed tries' timeout "
@@ -425,28 +473,31 @@ def run_native(
     with tempfile.TemporaryDirectory(prefix="semh-stress-", dir=_scratch_dir(record_mb)) as tmp:
         out = os.path.join(tmp, "records.bin") if record else None
         args = driver_arguments(
-            threads, mix, seconds, ops, seed, pin, record, initial, watchdog, out, record_mb
+            threads,
+            mix,
+            seconds,
+            ops,
+            seed,
+            pin,
+            record,
+            initial,
+            watchdog,
+            out,
+            record_mb,
+            clock=clock,
+            progress=progress is not None,
         )
         started = time.perf_counter()
-        try:
-            proc = subprocess.run(
-                [str(exe), *args],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=hard_timeout,
-            )
-        except subprocess.TimeoutExpired as exc:
+        proc = _run_child([str(exe), *args], hard_timeout, progress)
+        result.stderr = proc.stderr
+        if proc.timed_out:
             result.status = "hang"
-            result.stderr = _text(exc.stderr)
             result.message = (
                 f"the driver did not finish within {hard_timeout:g} s (its watchdog did not "
                 "answer either): killed"
             )
             return result
         timings["run"] = time.perf_counter() - started
-        result.stderr = proc.stderr
         report = _last_json(proc.stdout)
         rc = proc.returncode
         meta = {
@@ -458,6 +509,8 @@ def run_native(
             "pinned": pin,
         }
 
+        if report is not None:
+            result.clock = report.get("clock")
         if rc == 0 and report is not None and report.get("status") == "ok":
             result.status = "ok"
             result.summary = report
@@ -505,6 +558,85 @@ def run_native(
         return result
 
 
+@dataclass
+class _Child:
+    """How the driver's process ended: its exit status (negative: the signal), its stdout
+    without the progress lines, its stderr, and whether the hard timeout killed it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+
+
+def _run_child(cmd: list[str], timeout: float, progress: ProgressCallback | None) -> _Child:
+    """Runs the driver to its end, or kills it after ``timeout`` seconds.
+
+    Stdout is read line by line here, as the child writes it: progress lines go to
+    ``progress`` (when given; else they are kept like any line), everything else is kept for
+    the report.  Stderr is drained by a thread, so that neither pipe can fill and stall the
+    child.  The hard timeout is a timer that kills the child; the read then sees the end of
+    the pipe.  Any exception here -- a KeyboardInterrupt while waiting, or one the callback
+    lets through -- kills the child before it propagates: no driver outlives its caller.
+    """
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    expired = threading.Event()
+
+    def expire() -> None:
+        if proc.poll() is None:  # a child that has just ended is no hang
+            expired.set()
+            proc.kill()
+
+    errors: list[str] = []
+    drain = threading.Thread(target=_drain, args=(proc.stderr, errors), daemon=True)
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    kept: list[str] = []
+    report = progress
+    try:
+        drain.start()
+        timer.start()
+        for line in proc.stdout:  # until the child ends (or is killed) and the pipe closes
+            got = None if report is None else _progress_line(line)
+            if report is None or got is None:
+                kept.append(line)
+                continue
+            try:
+                report(*got)
+            except Exception:  # a broken display must not break the run: no more calls
+                report = None
+        proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        timer.cancel()
+        drain.join(5.0)
+        proc.stdout.close()
+    # the timer may fire while the child ends on its own: only a SIGKILL death is its doing
+    timed_out = expired.is_set() and proc.returncode == -signal.SIGKILL
+    return _Child(proc.returncode, "".join(kept), "".join(errors), timed_out)
+
+
+def _drain(stream: IO[str], into: list[str]) -> None:
+    """Reads ``stream`` to its end into ``into`` (a thread's body), and closes it."""
+    try:
+        into.append(stream.read())
+    except (OSError, ValueError):  # closed under us: what was read is lost, nothing else
+        pass
+    finally:
+        stream.close()
+
+
 def _scratch_dir(record_mb: int) -> str | None:
     """Where the record file goes: /dev/shm when it has room for the most the driver may
     write (memory either way -- the file is read straight back -- but no disk write-back
@@ -531,9 +663,3 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
-
-
-def _text(data: str | bytes | None) -> str:
-    if data is None:
-        return ""
-    return data if isinstance(data, str) else data.decode(errors="replace")

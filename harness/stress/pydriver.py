@@ -33,6 +33,8 @@ _OP_NAMES = ("acquire", "try_acquire", "release", "available")
 SWITCH_INTERVAL = 1e-6
 #: A call to available() made to report a hang gets this long before it counts as blocked.
 _READ_TIMEOUT = 1.0
+#: Seconds between two calls of a run's progress callback.
+PROGRESS_EVERY = 0.25
 
 
 @dataclass
@@ -177,9 +179,16 @@ def run_python(
     pin: bool = False,
     initial: int | None = None,
     watchdog: float = 5.0,
+    progress: Callable[[int, float], None] | None = None,
 ) -> PythonRun:
     """Runs ``threads`` threads of ``mix`` on ``factory(initial)`` for ``seconds`` or ``ops``
-    calls per thread (exactly one of the two)."""
+    calls per thread (exactly one of the two).
+
+    ``progress``: called with (calls completed by all threads, seconds since the start) about
+    every 0.25 s while the threads run, from this thread (the one that waits for them); an
+    exception from it stops the calls, not the run.  A KeyboardInterrupt passes through: the
+    threads, which cannot be stopped, are left behind as daemons, as after a hang.
+    """
     if (seconds is None) == (ops is None):
         raise ValueError("give exactly one of seconds and ops")
     initial = mix.default_initial() if initial is None else initial
@@ -208,7 +217,7 @@ def run_python(
         start = time.monotonic_ns()
         end_at[0] = start + round((seconds or 0) * 1e9)
         barrier.wait()
-        status = _wait(pool, workers, watchdog)
+        status = _wait(pool, workers, watchdog, progress, start)
         elapsed = (time.monotonic_ns() - start) / 1e9
     finally:
         sys.setswitchinterval(old_interval)
@@ -225,18 +234,36 @@ def run_python(
     return PythonRun(status, history, tuple(w.done for w in workers), elapsed, count, blocked)
 
 
-def _wait(pool: list[threading.Thread], workers: list[_Worker], watchdog: float) -> str:
-    """Joins the threads; 'hang' when no call completes for ``watchdog`` seconds."""
+def _wait(
+    pool: list[threading.Thread],
+    workers: list[_Worker],
+    watchdog: float,
+    progress: Callable[[int, float], None] | None,
+    start_ns: int,
+) -> str:
+    """Joins the threads; 'hang' when no call completes for ``watchdog`` seconds.  Every
+    PROGRESS_EVERY seconds it hands ``progress`` the calls completed so far (the workers'
+    counters, read without a lock: each is one int a single thread increments, so a read may
+    lag, never tear)."""
     last_total, last_change = -1, time.monotonic()
-    while any(t.is_alive() for t in pool):
-        for t in pool:
-            t.join(0.05)
+    next_report = last_change + PROGRESS_EVERY
+    while True:
+        alive = [t for t in pool if t.is_alive()]
+        if not alive:
+            return "ok"
+        alive[0].join(0.05)  # one wait per round, however many threads: the round stays short
+        now = time.monotonic()
         total = sum(w.done for w in workers)
         if total != last_total:
-            last_total, last_change = total, time.monotonic()
-        elif time.monotonic() - last_change > watchdog:
+            last_total, last_change = total, now
+        elif now - last_change > watchdog:
             return "hang"
-    return "ok"
+        if progress is not None and now >= next_report:
+            next_report = now + PROGRESS_EVERY
+            try:
+                progress(total, (time.monotonic_ns() - start_ns) / 1e9)
+            except Exception:  # a broken display must not break the run: no more calls
+                progress = None
 
 
 def _read_count(sem: Any, observer: _Worker) -> int | None:

@@ -7,6 +7,7 @@ so that the figures of several implementations compare.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from ..linearizability import check_history
 from ..registry import Implementation
 from .metrics import compute_metrics, machine_context
 from .mix import Mix
-from .native import run_native
+from .native import ProgressCallback, run_native
 from .pydriver import run_python
 
 
@@ -49,10 +50,13 @@ def _drive(
     seed: int,
     pin: bool,
     watchdog: float,
+    progress: ProgressCallback | None,
 ) -> tuple[str, History | None, float, list[str]]:
     """(status, history, seconds, reasons) from the driver that fits the implementation."""
     if impl.kind == "c" and impl.source is not None:
-        r = run_native(impl.source, threads, mix, seconds, ops, seed, pin, watchdog=watchdog)
+        r = run_native(
+            impl.source, threads, mix, seconds, ops, seed, pin, watchdog=watchdog, progress=progress
+        )
         reasons = []
         if r.status == "hang":
             reasons.append(f"hang: no call completed for {watchdog:g} s; count {r.count}")
@@ -60,7 +64,9 @@ def _drive(
         elif r.status == "crash":
             reasons.append(f"crash: {r.message or f'signal {r.signal}'}")
         return r.status, r.history, r.seconds or 0.0, reasons
-    p = run_python(impl.create, threads, mix, seconds, ops, seed, pin, watchdog=watchdog)
+    p = run_python(
+        impl.create, threads, mix, seconds, ops, seed, pin, watchdog=watchdog, progress=progress
+    )
     reasons = []
     if p.status == "hang":
         reasons.append(f"hang: no call completed for {watchdog:g} s; count {p.count}")
@@ -80,8 +86,15 @@ def stress_one(
     pin: bool = False,
     watchdog: float = 5.0,
     out: Path | None = None,
+    progress: ProgressCallback | None = None,
+    checking: Callable[[], None] | None = None,
 ) -> StressOutcome:
-    """Runs, checks and measures one implementation on ``threads`` threads."""
+    """Runs, checks and measures one implementation on ``threads`` threads.
+
+    ``progress(calls, seconds)``: the driver's progress while the threads run, about every
+    0.25 s (see :func:`~.native.run_native`).  ``checking()``: called once the run is over and
+    the history's checks begin -- the long quiet part of a big run, which a display may name.
+    """
     import time
 
     result = StressOutcome(impl.name, threads, "pass")
@@ -91,7 +104,9 @@ def stress_one(
         result.reasons.append("needs " + ", ".join(lacking))
         return result
     before = os.getloadavg()[0]
-    status, history, run_s, reasons = _drive(impl, threads, mix, seconds, ops, seed, pin, watchdog)
+    status, history, run_s, reasons = _drive(
+        impl, threads, mix, seconds, ops, seed, pin, watchdog, progress
+    )
     result.context = {**machine_context(pin), "loadavg_1m_before": round(before, 2)}
     result.seconds = run_s
     result.reasons += reasons
@@ -100,6 +115,8 @@ def stress_one(
     if history is None:
         return result
     result.ops = len(history)
+    if checking is not None:
+        checking()
     start = time.monotonic()
     verdict = check_history(history, budget=max(1_000_000, 4 * len(history)), witness=False)
     findings = check_invariants(history)
