@@ -529,7 +529,8 @@ def _int_column(name: str, values: Any, dtype: type, none: int | None = None) ->
     if arr.dtype.kind not in "iub":
         raise TypeError(f"column {name} must hold integers, not {arr.dtype}")
     info = np.iinfo(dtype)
-    if arr.dtype.kind != "b" and (int(arr.min()) < info.min or int(arr.max()) > info.max):
+    fits = np.can_cast(arr.dtype, dtype, "safe")  # every value fits: no pass over them
+    if not fits and (int(arr.min()) < info.min or int(arr.max()) > info.max):
         raise ValueError(f"column {name} has values outside {np.dtype(dtype).name}")
     return arr.astype(dtype, copy=True)
 

@@ -34,6 +34,53 @@ def _ns_per_call(impl: str, record: bool) -> tuple[float, str]:
     return best, clock
 
 
+#: The long run whose history the checker must decide in less time than the run took.
+CHECK_RUN_SECONDS = 2.0
+
+
+def _check_speed(result: BenchResult) -> None:
+    """A 2-thread, 2-second run of the futex core, its history decided by the checker as stress
+    runs use it (the breadth-first sweep, no linearization kept) and, side by side, by the
+    depth-first search that builds one."""
+    import time
+
+    from ..linearizability import check_history
+
+    r = run_native(
+        builtin_source("futex64"), 2, DEFAULT_MIX, seconds=CHECK_RUN_SECONDS, record_mb=4096
+    )
+    assert r.status == "ok" and r.history is not None and r.seconds, r.message
+    assert not r.summary["truncated"], "the records outgrew record_mb: the run was cut short"
+    history, budget = r.history, max(1_000_000, 4 * len(r.history))
+    started = time.perf_counter()
+    ours = check_history(history, budget=budget, witness=False)
+    ours_s = time.perf_counter() - started
+    started = time.perf_counter()
+    search = check_history(history, budget=budget)
+    search_s = time.perf_counter() - started
+    label = f"futex64 x2, {CHECK_RUN_SECONDS:g} s run ({len(history):,} calls)"
+    result.figures.append(Figure(f"{label}: run", r.seconds, "s"))
+    result.figures.append(Figure(f"{label}: records read into a History", r.timings["read"], "s"))
+    result.figures.append(
+        Figure(
+            f"{label}: checked ({ours.status}, sweep)",
+            ours_s,
+            "s",
+            "depth-first search",
+            ours_s / search_s,
+        )
+    )
+    result.figures.append(Figure(f"{label}: depth-first search ({search.status})", search_s, "s"))
+    result.targets.append(
+        Target(
+            "a 2-thread 2 s history checked in less time than the run took (s)",
+            ours_s,
+            r.seconds,
+            ours.status == "ok" and ours_s < r.seconds,
+        )
+    )
+
+
 def bench_stress() -> BenchResult:
     result = BenchResult("stress", context=machine_context())
     result.context["loadavg_1m_before"] = round(os.getloadavg()[0], 2)
@@ -97,5 +144,6 @@ def bench_stress() -> BenchResult:
         result.targets.append(
             Target("wake-up latency p50 <= 1.1x sem_t (2 threads)", w, 1.1, w <= 1.1)
         )
+    _check_speed(result)
     result.context["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
     return result
