@@ -35,13 +35,18 @@ class ConditionSemaphore:
             if timeout is None:
                 while self._count < n:
                     self._cond.wait()
+                    if not self._rechecks():
+                        break
             else:
                 deadline = time.monotonic() + timeout
                 while self._count < n:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         return False
-                    self._cond.wait(remaining)
+                    if not self._timed_wait(remaining):
+                        return False
+                    if not self._rechecks():
+                        break
             self._count -= n
             return True
 
@@ -54,6 +59,23 @@ class ConditionSemaphore:
                 raise OverflowError("count would exceed 2**31 - 1")
             self._count += n
             self._wake()
+
+    def _rechecks(self) -> bool:
+        """Whether a waiter that a wait let go re-checks the count before it takes its tokens:
+        always -- it may have been woken for a count another thread has since taken (barging),
+        for a count too small for it, or for nothing (spurious wake-ups).  This is what makes
+        the waits ``while`` loops, not ``if``.  (A seam for the known-bug corpus, which
+        overrides it.)"""
+        return True
+
+    def _timed_wait(self, remaining: float) -> bool:
+        """One timed condition wait of up to ``remaining`` seconds, the lock held; False would
+        make the try give up.  It never does: a wait that ends at the deadline goes back to the
+        loop, which re-checks the count before it gives up -- a release may have made the count
+        enough between the timeout and the lock coming back.  (A seam for the known-bug
+        corpus, which overrides it.)"""
+        self._cond.wait(remaining)
+        return True
 
     def _wake(self) -> None:
         """Wakes every waiter: they wait for different n, so any of them may be the one the new
