@@ -80,7 +80,7 @@ def _failure_json(found: Any, impl_spec: str, impl: Any, replay_path: Path | Non
 
 #: Runs of every scenario a worker makes before it goes on with any scenario's next ones: a
 #: failure that only a later scenario shows is found after these slices of the ones before it.
-SLICES = (32, 128)
+SLICES = (16, 32, 64, 128, 256, 512)
 
 
 def worker_main(job: dict[str, Any]) -> None:
