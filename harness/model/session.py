@@ -73,6 +73,10 @@ def _failure_json(found: Any, impl_spec: str, impl: Any, replay_path: Path | Non
         "found_after_runs": found.found_after_runs,
         "found_after_s": found.found_after_s,
         "trace_steps": len(found.record.trace),
+        # the failing run's calls, for pictures: [thread, op code, n, timeout_ns, invoke,
+        # return (-1: never), result, error]
+        "initial": found.program.initial,
+        "history": [list(row) for row in found.record.history],
         "trace": render(found),
         "replay": str(replay_path) if replay_path else None,
     }
