@@ -4,7 +4,8 @@ A harness that has never caught a bug proves nothing.  Every known-buggy impleme
 (implementations/buggy/, each a real reported bug) and every correct built-in goes, in worker
 processes of its own, through exactly what a user's new implementation gets: ``semharness check
 IMPL`` (the bad-input battery on real threads, then model checking with the default strategy,
-budget and scenario set) and, when that finds nothing, a short ``semharness stress IMPL`` run.
+budget and scenario set; for the buggy ones with ``--fail-fast``, which only stops at the first
+failure) and, when that finds nothing, a short ``semharness stress IMPL`` run.
 They are launched as the command line launches them, with nothing but the implementation's
 name, so no check can know what it is looking at.  A buggy implementation must be caught, a
 correct one must pass: anything else is exit 1.
@@ -145,6 +146,8 @@ def check_implementation(
     row = SelftestRow(name, is_buggy)
     started = time.monotonic()
     args = ["check", name, "--json", "--seed", str(seed), "--out", str(out / name)]
+    if is_buggy:  # caught is caught: the rest of its scenarios would tell nothing new
+        args.append("--fail-fast")
     code, stdout, stderr = commands.run(args)
     try:
         report = json.loads(stdout)

@@ -86,3 +86,18 @@ def test_the_command_line(tmp_path: Path) -> None:
         ("buggy-notify-one", True, True),
         ("futex64", False, True),
     ]
+
+
+def test_fail_fast_stops_at_the_first_failure(tmp_path: Path) -> None:
+    args = ["check", "buggy-notify-one", "--no-battery", "--json", "--out", str(tmp_path)]
+    full = _cli(*args)
+    fast = _cli(*args, "--fail-fast")
+    assert full.returncode == fast.returncode == 1
+    outcomes = {
+        name: json.loads(proc.stdout)["model"]["buggy-notify-one"]["outcomes"]
+        for name, proc in (("full", full), ("fast", fast))
+    }
+    assert not any(o["status"] == "unfinished" for o in outcomes["full"])
+    statuses = [o["status"] for o in outcomes["fast"]]
+    assert statuses.count("fail") == 1 and "unfinished" in statuses
+    assert sum(o["runs"] for o in outcomes["fast"]) < sum(o["runs"] for o in outcomes["full"])

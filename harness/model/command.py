@@ -34,6 +34,11 @@ def add_check_arguments(p: argparse.ArgumentParser, impl_help: str) -> None:
     p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--out", default="semharness-failures", help="folder for replay files")
     p.add_argument("--no-battery", action="store_true", help="skip the real-time battery")
+    p.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop an implementation's model checking at its first failure",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -88,6 +93,7 @@ def check_one(
     jobs: int,
     out: Path,
     console: Console,
+    fail_fast: bool = False,
 ) -> tuple[list[Outcome], list[tuple[str, str]]]:
     """Model-checks one implementation: its outcomes and the (scenario, reason) skipped."""
     runnable, skipped = [], []
@@ -110,7 +116,7 @@ def check_one(
                 f"{len(failed)} scenario(s) failed so far"
             )
 
-        outcomes = check_model(spec, runnable, settings, jobs, out, progress)
+        outcomes = check_model(spec, runnable, settings, jobs, out, progress, fail_fast)
     return outcomes, skipped
 
 
@@ -140,9 +146,13 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
             console.print(f"[dim]{impl.name}: model checking skipped: {reason}[/]")
             report["model"][impl.name] = {"skipped": reason}
             continue
-        outcomes, skipped = check_one(spec, impl, scenarios, settings, args.jobs, out, console)
-        failed = failed or any(o.status == "fail" for o in outcomes)
-        interrupted = any(o.status == "unfinished" for o in outcomes)
+        outcomes, skipped = check_one(
+            spec, impl, scenarios, settings, args.jobs, out, console, args.fail_fast
+        )
+        caught = any(o.status == "fail" for o in outcomes)
+        failed = failed or caught
+        # (fail-fast leaves the rest unfinished on purpose: that is no interruption)
+        interrupted = not caught and any(o.status == "unfinished" for o in outcomes)
         report["model"][impl.name] = {
             "outcomes": [o.to_json() for o in outcomes],
             "skipped": [{"scenario": n, "reason": r} for n, r in skipped],

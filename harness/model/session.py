@@ -116,12 +116,25 @@ def worker_main(job: dict[str, Any]) -> None:
             _emit({"event": "start", "scenario": search.scenario.name})
             if search.advance(limit):
                 _report(search, impl, job, settings, out, job_start)
+                if job.get("fail_fast") and search.result.failure is not None:
+                    for rest in searches:  # stopped where they were: 'unfinished'
+                        if not rest.done:
+                            _report(rest, impl, job, settings, out, job_start, stopped=True)
+                            rest.done = True
+                    return
 
 
 def _report(
-    search: Any, impl: Any, job: dict[str, Any], settings: Settings, out: Path | None, t0: float
+    search: Any,
+    impl: Any,
+    job: dict[str, Any],
+    settings: Settings,
+    out: Path | None,
+    t0: float,
+    stopped: bool = False,
 ) -> None:
-    """The 'done' event of a finished scenario, with its failure (replay file written)."""
+    """The 'done' event of a finished scenario, with its failure (replay file written);
+    ``stopped``: it was cut short (fail-fast) and counts as unfinished."""
     result, name = search.result, search.scenario.name
     failure = None
     if result.failure is not None:
@@ -137,9 +150,10 @@ def _report(
             "runs": result.runs,
             "distinct": result.distinct,
             "complete": result.complete,
-            "seconds": result.seconds,
+            "seconds": result.seconds or search.active,
             "progress": result.progress,
             "failure": failure,
+            "stopped": stopped,
         }
     )
 
@@ -316,6 +330,7 @@ def check_model(
     jobs: int = 1,
     replay_dir: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    fail_fast: bool = False,
 ) -> list[Outcome]:
     """Model-checks ``scenarios`` over one implementation in ``jobs`` workers (DFS: one),
     each running its own share of every scenario's runs.  Ctrl-C returns what finished, with
@@ -339,6 +354,7 @@ def check_model(
             "scenarios": [scenario_to_json(s) for s in todo],
             "settings": share,
             "replay_dir": str(replay_dir) if replay_dir else None,
+            "fail_fast": fail_fast,
         }
 
     lines: queue.Queue = queue.Queue()
@@ -427,6 +443,8 @@ def _merge(out: Outcome, event: dict[str, Any]) -> None:
     out.complete = out.complete or event["complete"]
     out.seconds = max(out.seconds, event["seconds"])
     out.progress += [(float(t), int(r)) for t, r in event["progress"]]
+    if event.get("stopped") and out.status == "pass":
+        out.status = "unfinished"
     f = event["failure"]
     if f is not None:
         out.status = "fail"
