@@ -113,18 +113,19 @@ def _first_model_failure(report: dict[str, Any], row: SelftestRow) -> None:
             row.caught, row.check, row.scenario = True, "bad input", result["scenario"]
             row.first_failure_s = elapsed
             row.message = "; ".join(result.get("messages") or [])[:300]
-    if row.caught:
-        return
     model = report.get("model", {}).get(row.impl, {})
     found = [o for o in model.get("outcomes", []) if o.get("failure")]
     if not found:
         return
     first = min(found, key=lambda o: float(o["failure"].get("found_after_job_s") or 0.0))
     failure = first["failure"]
-    row.caught, row.check, row.scenario = True, failure["check"], first["scenario"]
-    row.first_failure_s = elapsed + float(failure.get("found_after_job_s") or 0.0)
+    # the model checker's trace and replay file, even when the battery caught it first
     row.trace_steps = failure.get("trace_steps")
     row.replay = failure.get("replay")
+    if row.caught:
+        return
+    row.caught, row.check, row.scenario = True, failure["check"], first["scenario"]
+    row.first_failure_s = elapsed + float(failure.get("found_after_job_s") or 0.0)
     row.message = failure.get("message", "")[:300]
 
 
