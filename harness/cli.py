@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -101,13 +103,24 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .peer_run import run_peer_suite
+    from .mainjob import default_out, prepare_out, print_summary, run_main_job, verdict
 
-    impls = _implementations(args.impl)
-    report = run_peer_suite(impls, quick=args.quick, console=_console(args))
+    specs = args.impl or [impl.name for impl in builtins()]
+    impls = [(spec, resolve(spec)) for spec in specs]
+    out = prepare_out(Path(args.out) if args.out else default_out())
+    junit = None
+    if args.junit:
+        junit = Path(args.junit)
+        if not junit.parent.is_dir() or not os.access(junit.parent, os.W_OK):
+            raise UsageError(f"cannot write --junit file {args.junit}: no writable folder")
+    console = _console(args)
+    results, files = run_main_job(
+        impls, args.quick, args.seed, out, junit, console, with_selftest=not args.impl
+    )
+    print_summary(results, files, console)
     if args.json:
-        _print_json(report.to_json())
-    return EXIT_VIOLATION if report.failed else EXIT_PASS
+        _print_json(results)
+    return verdict(results)
 
 
 # ---- check-history ----
@@ -269,6 +282,15 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     return EXIT_INCONCLUSIVE if interrupted else EXIT_PASS
 
 
+# ---- report ----
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report.command import cmd_report as write_report
+
+    return write_report(args)
+
+
 # ---- bench ----
 
 
@@ -319,9 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("run", help="the main job: the peer suite over every implementation")
+    p = sub.add_parser("run", help="the main job: every check over every implementation, a report")
     p.add_argument("impl", nargs="*", help=impl_help + " (default: every built-in)")
-    p.add_argument("--quick", action="store_true", help="shrink the long cases")
+    p.add_argument("--quick", action="store_true", help="a short run (under 30 s)")
+    p.add_argument("--out", default=None, help="report folder (default: semharness-reports/<time>)")
+    p.add_argument("--junit", default=None, help="also write JUnit XML to this file")
+    p.add_argument("--seed", type=int, default=0, help="seed of the checks (default 0)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_run)
 
@@ -362,6 +387,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="*", help="which benchmarks (default: all)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("report", help="the comparative report of results files: Markdown, HTML")
+    from .report.command import add_report_arguments
+
+    add_report_arguments(p)
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -90,15 +90,15 @@ SLOW_FREE = textwrap.dedent(
 def test_run_user_implementation_passes_and_broken_one_fails(tmp_path: Path) -> None:
     path = tmp_path / "mine.py"
     path.write_text(SLOW_FREE)
-    good = run_cli("run", f"{path}:NoTimeouts", "--quick", "--json")
+    good = run_cli("run", f"{path}:NoTimeouts", "--quick", "--json", "--out", str(tmp_path / "a"))
     assert good.returncode == 0, good.stdout + good.stderr
-    results = json.loads(good.stdout)["results"]["NoTimeouts"]
+    results = json.loads(good.stdout)["peer"]["results"]["NoTimeouts"]
     statuses = {r["scenario"]: r["status"] for r in results}
     assert statuses["badinput-negative-n"] == "pass"
     assert statuses["timeout-positive"] == "skip"
-    bad = run_cli("run", f"{path}:Broken", "--quick", "--json")
+    bad = run_cli("run", f"{path}:Broken", "--quick", "--json", "--out", str(tmp_path / "b"))
     assert bad.returncode == 1
-    results = json.loads(bad.stdout)["results"]["Broken"]
+    results = json.loads(bad.stdout)["peer"]["results"]["Broken"]
     failed = [r for r in results if r["status"] == "fail"]
     assert [r["scenario"] for r in failed] == ["badinput-negative-n"]
     assert "ValueError" in " ".join(failed[0]["messages"])

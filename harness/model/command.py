@@ -42,7 +42,7 @@ def add_check_arguments(p: argparse.ArgumentParser, impl_help: str) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {args.strategy!r}; known: {', '.join(STRATEGIES)}")
     if args.schedules is not None and args.schedules < 1:
@@ -63,7 +63,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _scenarios(args: argparse.Namespace) -> list[ModelScenario]:
+def scenarios_from_args(args: argparse.Namespace) -> list[ModelScenario]:
     every = default_scenarios(args.seed)
     if not args.scenario:
         return every
@@ -123,8 +123,8 @@ def check_one(
 def cmd_check(args: argparse.Namespace, console: Console) -> int:
     """The checks a user gets for a new implementation: the bad-input battery in real time,
     then model checking of the default scenario set."""
-    settings = _settings(args)
-    scenarios = _scenarios(args)
+    settings = settings_from_args(args)
+    scenarios = scenarios_from_args(args)
     impls = [(spec, resolve(spec)) for spec in args.impl]
     out = writable_folder(args.out)
     failed = interrupted = False

@@ -1,0 +1,380 @@
+"""``semharness run``: the main job -- every check over every built-in implementation, then the
+comparative report.
+
+Four phases, one after another, each over every implementation, each saving what it found even
+when the next is interrupted:
+
+1. the peer suite and the bad-input battery on real threads (an implementation per process: the
+   suite spends most of its time waiting out timeouts, so they overlap well);
+2. model checking: the default scenarios and budget, as ``semharness check`` runs them;
+3. short stress runs at 1, 2 and 4 threads, as ``semharness stress`` runs them;
+4. the selftest: every known-buggy implementation must be caught by the same checks (the
+   correct ones' own rows are phases 1 to 3).
+
+The results go to ``results.json`` (the schema ``semharness report`` reads) and the report
+beside it.  Ctrl-C stops the phase in progress, keeps what it finished, and still writes the
+results, the report and the replay files of every failure found so far.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import shlex
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_VIOLATION, UsageError
+from .registry import Implementation
+
+#: Seconds the peer-suite workers get, after Ctrl-C, to hand over what they finished.
+PEER_GRACE_S = 10.0
+#: Results file format (see harness/report: the reader).
+RESULTS_FORMAT = "semharness-results"
+RESULTS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of each phase a run does: the default, or ``--quick``."""
+
+    quick: bool
+    peer_processes: int = 4
+    model_schedules: int = 1000
+    model_jobs: int = 2
+    stress_threads: tuple[int, ...] = (1, 2, 4)
+    stress_seconds: float = 0.5
+
+    @classmethod
+    def make(cls, quick: bool) -> Plan:
+        if quick:
+            return cls(True, model_schedules=100, stress_threads=(2,), stress_seconds=0.2)
+        return cls(False)
+
+
+def default_out() -> Path:
+    """A fresh, timestamped folder under ./semharness-reports/."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path("semharness-reports") / stamp
+    k = 1
+    while out.exists():
+        k += 1
+        out = Path("semharness-reports") / f"{stamp}-{k}"
+    return out
+
+
+def prepare_out(path: Path) -> Path:
+    """Creates the output folder, or says in one line why it cannot."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".semharness-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write to --out folder {path}: {exc.strerror}") from None
+    return path
+
+
+def machine() -> dict[str, Any]:
+    from .stress.metrics import gil_status
+
+    return {
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "gil": gil_status(),
+        "hostname": socket.gethostname(),
+    }
+
+
+# ---- phase 1: the peer suite -------------------------------------------------------------------
+
+
+def _peer_one(spec: str, quick: bool) -> list[dict[str, Any]]:
+    """One implementation's peer suite, in a worker process (tables go nowhere).  On Ctrl-C
+    the suite stops and returns the scenarios that finished."""
+    from .peer_run import run_peer_suite
+    from .registry import resolve
+
+    quiet = Console(file=io.StringIO())
+    impl = resolve(spec)
+    report = run_peer_suite([impl], quick=quick, console=quiet)
+    return report.to_json()["results"][impl.name]
+
+
+#: An implementation as the command line named it (what worker processes resolve), and resolved.
+Named = tuple[str, Implementation]
+
+
+def run_peer(impls: list[Named], plan: Plan, note: Callable[[str], None]) -> dict:
+    """Phase 1; Ctrl-C keeps the implementations that finished."""
+    started = time.monotonic()
+    results: dict[str, Any] = {}
+    interrupted = False
+    pool = ProcessPoolExecutor(plan.peer_processes, mp_context=get_context("spawn"))
+    futures = {pool.submit(_peer_one, spec, plan.quick): impl.name for spec, impl in impls}
+    try:
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.5)
+            for f in done:
+                results[futures[f]] = f.result()
+            note(f"peer suite: {len(results)} of {len(impls)} implementations done")
+    except KeyboardInterrupt:
+        interrupted = True
+        # the workers stop too (a terminal's Ctrl-C reaches them already; a signal sent to
+        # this process alone is passed on) and return the scenarios they finished
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        for proc in workers:
+            if proc.pid is not None and proc.is_alive():
+                os.kill(proc.pid, signal.SIGINT)
+        done, _ = wait(pending, timeout=PEER_GRACE_S)
+        for f in done:
+            if not f.cancelled() and f.exception() is None:
+                results[futures[f]] = f.result()
+        for proc in workers:
+            if proc.is_alive():
+                proc.kill()
+    finally:
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    ordered = {impl.name: results[impl.name] for _, impl in impls if impl.name in results}
+    return {
+        "interrupted": interrupted,
+        "seconds": time.monotonic() - started,
+        "results": ordered,
+    }
+
+
+# ---- phase 2: model checking -------------------------------------------------------------------
+
+
+def run_model(
+    impls: list[Named], plan: Plan, seed: int, out: Path, note: Callable[[str], None]
+) -> tuple[dict[str, Any], bool]:
+    """Phase 2, as ``semharness check`` does it; (results, interrupted)."""
+    from .model.executors import model_skip_reason
+    from .model.programs import default_scenarios
+    from .model.runner import Settings
+    from .model.session import check_model
+
+    settings = Settings(seed=seed, schedules=plan.model_schedules)
+    scenarios = default_scenarios(seed)
+    results: dict[str, Any] = {}
+    for spec, impl in impls:
+        reason = model_skip_reason(impl)
+        if reason:
+            results[impl.name] = {"skipped": reason}
+            continue
+        runnable = [s for s in scenarios if not impl.capabilities.missing(s.needs)]
+        skipped = [
+            {"scenario": s.name, "reason": "needs " + ", ".join(impl.capabilities.missing(s.needs))}
+            for s in scenarios
+            if impl.capabilities.missing(s.needs)
+        ]
+        started = time.monotonic()
+
+        def progress(name: str, runs: int, failures: int, who: str = impl.name) -> None:
+            note(f"model checking {who}: {name}, {runs:,} schedules")
+
+        outcomes = check_model(spec, runnable, settings, plan.model_jobs, out, progress)
+        results[impl.name] = {
+            "seconds": time.monotonic() - started,
+            "settings": {
+                "strategy": settings.strategy,
+                "seed": seed,
+                "schedules": settings.schedules,
+            },
+            "outcomes": [o.to_json() for o in outcomes],
+            "skipped": skipped,
+        }
+        if any(o.status == "unfinished" for o in outcomes):
+            return results, True
+    return results, False
+
+
+# ---- phase 3: stress ---------------------------------------------------------------------------
+
+
+def run_stress(
+    impls: list[Named], plan: Plan, seed: int, out: Path, note: Callable[[str], None]
+) -> tuple[list[dict[str, Any]], bool]:
+    """Phase 3, as ``semharness stress`` does it; (outcomes, interrupted)."""
+    from .stress.mix import DEFAULT_MIX
+    from .stress.runner import stress_one
+
+    outcomes: list[dict[str, Any]] = []
+    try:
+        for _, impl in impls:
+            for threads in plan.stress_threads:
+
+                def progress(
+                    calls: int, seconds: float, who: str = f"{impl.name} x{threads}"
+                ) -> None:
+                    rate = calls / seconds if seconds > 0 else 0.0
+                    note(f"stress {who}: {calls:,} calls ({rate:,.0f}/s)")
+
+                outcome = stress_one(
+                    impl,
+                    threads,
+                    DEFAULT_MIX,
+                    seconds=plan.stress_seconds,
+                    seed=seed,
+                    out=out,
+                    progress=progress,
+                )
+                outcomes.append(outcome.to_json())
+    except KeyboardInterrupt:
+        return outcomes, True
+    return outcomes, False
+
+
+# ---- phase 4: the selftest ---------------------------------------------------------------------
+
+
+def run_corpus(seed: int, out: Path, note: Callable[[str], None]) -> tuple[dict[str, Any], bool]:
+    """Phase 4: the known-bug corpus through the default checks; (results, interrupted)."""
+    from .selftest import run_selftest, selftest_names
+
+    names = selftest_names(include_correct=False)
+    started = time.monotonic()
+    finished: list[str] = []
+
+    def on_row(row: Any) -> None:
+        finished.append(row.impl)
+        note(f"selftest: {len(finished)} of {len(names)} known bugs checked")
+
+    rows, interrupted = run_selftest(names, seed, out, on_row=on_row)
+    return {
+        "interrupted": interrupted,
+        "seconds": time.monotonic() - started,
+        "rows": [r.to_json() for r in rows],
+    }, interrupted
+
+
+# ---- the whole job ------------------------------------------------------------------------------
+
+
+def run_main_job(
+    impls: list[Named],
+    quick: bool,
+    seed: int,
+    out: Path,
+    junit: Path | None,
+    console: Console,
+    with_selftest: bool = True,
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Runs the phases, then writes ``results.json`` and the report (whatever was interrupted).
+    Returns (results, the report's files)."""
+    from .report import write_report
+
+    plan = Plan.make(quick)
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "format": RESULTS_FORMAT,
+        "version": RESULTS_VERSION,
+        "command": shlex.join(["semharness", *sys.argv[1:]]),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "interrupted": False,
+        "machine": {**machine(), "loadavg_1m_before": round(os.getloadavg()[0], 2)},
+        "implementations": [
+            {"name": i.name, "kind": i.kind, "description": i.description} for _, i in impls
+        ],
+    }
+    replays = out / "replays"
+    replays.mkdir(exist_ok=True)
+    with console.status("semharness run ...") as status:
+
+        def note(text: str) -> None:
+            status.update(f"[{time.monotonic() - started:5.1f} s] {text}")
+
+        try:
+            results["peer"] = run_peer(impls, plan, note)
+            interrupted = results["peer"]["interrupted"]
+            if not interrupted:
+                results["model"], interrupted = run_model(impls, plan, seed, replays, note)
+            if not interrupted:
+                stress_out = out / "histories"
+                stress_out.mkdir(exist_ok=True)
+                results["stress"], interrupted = run_stress(impls, plan, seed, stress_out, note)
+            if not interrupted and with_selftest:
+                results["selftest"], interrupted = run_corpus(seed, out / "selftest", note)
+        except KeyboardInterrupt:
+            interrupted = True
+        results["interrupted"] = interrupted
+        results["seconds"] = time.monotonic() - started
+        results["machine"]["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
+        status.update("writing the report ...")
+        (out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+        files = write_report([results], out, junit)
+    return results, files
+
+
+def summary_rows(results: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """implementation -> check title -> status, as the report's summary matrix has it (pass,
+    FAIL, skip, unknown, unfinished, ERROR; checks that did not run are left out)."""
+    from .report.figures import summary
+    from .report.results import make_runs
+
+    table = summary(make_runs([results]), [])
+    titles = {c["key"]: c["title"] for c in table["checks"]}
+    return {
+        row["impl"]: {
+            titles[key]: cell["status"]
+            for key, cell in row["cells"].items()
+            if cell["status"] is not None
+        }
+        for row in table["rows"]
+    }
+
+
+def verdict(results: dict[str, Any]) -> int:
+    """The exit status: 1 when a correct implementation failed a check or a known bug escaped
+    (a FAIL or ERROR anywhere in the summary), else 3 when the run was interrupted, else 0."""
+    if any(
+        status in ("FAIL", "ERROR")
+        for cells in summary_rows(results).values()
+        for status in cells.values()
+    ):
+        return EXIT_VIOLATION
+    return EXIT_INCONCLUSIVE if results.get("interrupted") else EXIT_PASS
+
+
+def print_summary(results: dict[str, Any], files: dict[str, Path], console: Console) -> None:
+    from .report.figures import CHECKS
+
+    rows = summary_rows(results)
+    checks = [title for _, title in CHECKS if any(title in cells for cells in rows.values())]
+    table = Table(title="semharness run: summary")
+    table.add_column("implementation")
+    for check in checks:
+        table.add_column(check)
+    style = {"pass": "green", "FAIL": "red", "ERROR": "red", "unknown": "yellow"}
+    for name, cells in rows.items():
+        shown = []
+        for check in checks:
+            value = cells.get(check, "")
+            shown.append(f"[{style[value]}]{value}[/]" if value in style else value)
+        table.add_row(name, *shown)
+    console.print(table)
+    took = results.get("seconds", 0.0)
+    state = "interrupted: the report shows what finished" if results.get("interrupted") else "done"
+    console.print(f"{state} in {took:.0f} s")
+    for name in ("markdown", "html", "junit"):
+        if name in files:
+            console.print(f"{name}: {files[name]}")

@@ -1,0 +1,1 @@
+"""An example project's semaphores, checked with semharness's pytest plugin."""
