@@ -236,6 +236,7 @@ def run_stress(
                     seed=seed,
                     out=out,
                     progress=progress,
+                    failures_only=True,
                 )
                 outcomes.append(outcome.to_json())
     except KeyboardInterrupt:

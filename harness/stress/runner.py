@@ -88,12 +88,16 @@ def stress_one(
     out: Path | None = None,
     progress: ProgressCallback | None = None,
     checking: Callable[[], None] | None = None,
+    failures_only: bool = False,
 ) -> StressOutcome:
     """Runs, checks and measures one implementation on ``threads`` threads.
 
     ``progress(calls, seconds)``: the driver's progress while the threads run, about every
     0.25 s (see :func:`~.native.run_native`).  ``checking()``: called once the run is over and
     the history's checks begin -- the long quiet part of a big run, which a display may name.
+    ``out``: where the history is saved (JSON Lines, gzipped) -- with ``failures_only``, only
+    when the run did not pass (a passing history of millions of calls takes longer to write
+    than the run took).
     """
     import time
 
@@ -132,7 +136,7 @@ def stress_one(
         result.reasons.append(f"{f.check}: {f.message}")
     result.metrics = compute_metrics(history, run_s or None, observer=threads)
     result.context["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
-    if out is not None:
+    if out is not None and (not failures_only or result.status != "pass"):
         path = out / f"{impl.name}-t{threads}.history.jsonl.gz"
         write_jsonl(history, path)
         result.history_file = str(path)
