@@ -28,6 +28,8 @@ from typing import Any
 from .programs import ModelScenario
 from .runner import Settings
 
+#: Seconds the workers may go on reporting after Ctrl-C, before they are stopped.
+INTERRUPT_GRACE_S = 0.5
 #: Seconds a worker may stay silent beyond the scenario's own time budget.
 WATCHDOG_S = 60.0
 
@@ -418,13 +420,21 @@ def check_model(
             else:
                 handle(w, json.loads(line))
     except KeyboardInterrupt:  # keep what finished (failures' replay files are written)
-        for w in workers.values():
-            w.kill()
-        while True:  # what the workers said before they stopped
+        # The workers ignore SIGINT: for a moment more, take what they report (a worker that
+        # has just written a failure's replay file reports it at once), then stop them.
+        until = time.monotonic() + INTERRUPT_GRACE_S
+        killed = False
+        while True:
+            if not killed and time.monotonic() >= until:
+                for w in workers.values():
+                    w.kill()
+                killed = True
             try:
-                k, line = lines.get(timeout=0.2)
+                k, line = lines.get(timeout=0.05 if not killed else 0.2)
             except queue.Empty:
-                break
+                if killed:
+                    break
+                continue
             if line is not None and k in workers:
                 handle(workers[k], json.loads(line))
         for name, out in outcomes.items():
