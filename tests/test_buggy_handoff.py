@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from twin_checks import assert_passes_default_scenarios
 
 import semharness.implementations as implementations
 from semharness.cli import main
@@ -91,16 +92,7 @@ def test_the_twin_passes_the_same_scenario() -> None:
 
 
 def test_the_twin_passes_the_default_scenarios() -> None:
-    impl = resolve(TWIN)
-    make = executor_factory(impl)
-    checked = 0
-    for scenario in default_scenarios(seed=3):
-        if impl.capabilities.missing(scenario.needs):
-            continue
-        result = check_scenario(make, scenario, Settings(seed=3, schedules=150))
-        assert result.failure is None, render(result.failure, scenario.name)
-        checked += 1
-    assert checked >= 30
+    assert assert_passes_default_scenarios(TWIN) >= 30
 
 
 def test_the_battery_catches_it_on_real_threads_and_the_twin_passes() -> None:

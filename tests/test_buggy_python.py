@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from twin_checks import assert_passes_default_scenarios
 
 from semharness.model.executors import executor_factory
 from semharness.model.programs import default_scenarios
@@ -128,16 +129,7 @@ def test_token_lost_on_timeout_loses_the_token_and_the_wake_up() -> None:
 
 
 def test_the_handoff_twin_passes_the_default_scenarios() -> None:
-    impl = resolve(HANDOFF)
-    make = executor_factory(impl)
-    checked = 0
-    for scenario in default_scenarios(seed=3):
-        if impl.capabilities.missing(scenario.needs):
-            continue
-        result = check_scenario(make, scenario, Settings(seed=3, schedules=150))
-        assert result.failure is None, render(result.failure, scenario.name)
-        checked += 1
-    assert checked >= 30
+    assert assert_passes_default_scenarios(HANDOFF) >= 30
 
 
 def test_the_seams_default_to_the_correct_code() -> None:
