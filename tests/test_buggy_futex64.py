@@ -14,13 +14,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from twin_checks import assert_replays_from_its_file
 
-from semharness.cli import main
 from semharness.model.executors import executor_factory
 from semharness.model.programs import default_scenarios
-from semharness.model.replayfile import to_json, trace_digest, write
 from semharness.model.runner import Settings, check_scenario
-from semharness.model.session import replay_in_worker
 from semharness.model.tracefmt import render
 from semharness.registry import resolve
 
@@ -150,8 +148,4 @@ def test_flag_outside_the_word_is_lost_to_an_aba_on_the_high_half() -> None:
 def test_the_failures_replay_from_their_files(tmp_path: Path, name: str, scenario: str) -> None:
     found = _check(name, scenario).failure
     assert found is not None
-    path = tmp_path / f"{name}.replay.json"
-    write(path, to_json(name, resolve(name), found))
-    event = replay_in_worker(name, found.scenario, found.config, found.choices)
-    assert event["trace_digest"] == trace_digest(found.record.trace)
-    assert main(["replay", str(path)]) == 1
+    assert_replays_from_its_file(name, found, tmp_path)

@@ -18,15 +18,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from twin_checks import assert_passes_default_scenarios
+from twin_checks import assert_passes_default_scenarios, assert_replays_from_its_file
 
 import semharness.implementations as implementations
-from semharness.cli import main
 from semharness.model.executors import executor_factory
 from semharness.model.programs import default_scenarios
-from semharness.model.replayfile import to_json, trace_digest, write
 from semharness.model.runner import Settings, check_scenario
-from semharness.model.session import replay_in_worker
 from semharness.model.tracefmt import render
 from semharness.realtime import run_scenario
 from semharness.registry import buggy, resolve
@@ -111,8 +108,4 @@ def test_the_battery_catches_it_on_real_threads_and_the_twin_passes() -> None:
 def test_the_failure_replays_from_its_file(tmp_path: Path) -> None:
     found = _check(BUGGY, seed=1).failure
     assert found is not None
-    path = tmp_path / f"{BUGGY}.replay.json"
-    write(path, to_json(BUGGY, resolve(BUGGY), found))
-    event = replay_in_worker(BUGGY, found.scenario, found.config, found.choices)
-    assert event["trace_digest"] == trace_digest(found.record.trace)
-    assert main(["replay", str(path)]) == 1
+    assert_replays_from_its_file(BUGGY, found, tmp_path)
