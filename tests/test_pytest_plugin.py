@@ -36,8 +36,10 @@ REPLAY_LINE = re.compile(r"^replay: (?:PYTHONPATH=(\S+) )?semharness replay (\S+
 
 def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """pytest on ``project`` in a fresh interpreter, isolated from the pytest running this
-    test (its xdist worker and timeout variables), every outcome listed (``-rA``)."""
+    test (its xdist worker and timeout variables), every outcome listed (``-rA``), at a fixed
+    terminal width so the summary lines do not depend on the terminal CI runs in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["COLUMNS"] = "100"
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args],
         cwd=project,
@@ -46,6 +48,12 @@ def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
     )
+
+
+def failure_reports(output: str) -> str:
+    """The FAILURES section alone: the summary repeats each failure's first line (as long as
+    the terminal is wide), so messages are counted here."""
+    return output.partition("= FAILURES =")[2].partition("short test summary info")[0]
 
 
 def outcomes(output: str) -> dict[str, str]:
@@ -77,8 +85,9 @@ def test_example_project(project: Path, tmp_path: Path, mode: str) -> None:
     # the implementation under test is named in the header
     assert "semharness: semexample.sem:CountingSemaphore -> CountingSemaphore (python)" in out
     # each failure: what failed, the minimised trace, and the replay command
-    assert out.count("semharness model check of NotifyOneSemaphore") == len(reps)
-    assert "[lost wake-up]" in out and TRACE_HEADER.search(out)
+    failures = failure_reports(out)
+    assert failures.count("semharness model check of NotifyOneSemaphore") == len(reps)
+    assert "[lost wake-up]" in failures and TRACE_HEADER.search(failures)
     replays = REPLAY_LINE.findall(out)
     assert len(replays) == len(reps)
     for pythonpath, replay_file in replays:
