@@ -173,6 +173,9 @@ struct sthread {
     int call_found;        /* the call has had its timeout-accuracy finding */
     int64_t invoke_ns;
     int64_t prio; /* PCT priority */
+    /* random mode: the step point at which the timed wait ending at `timeout_for` times out */
+    int64_t timeout_for;
+    int64_t timeout_at;
 };
 
 struct hrow {
@@ -803,6 +806,67 @@ static int choose_wake(Runner *rt, uint32_t width)
     return record(rt, idx, width, KIND_WAKE);
 }
 
+/* Random mode: how many more step points a timed wait lasts while others can run, drawn when it
+ * can first end: none in 1 of LIFESPAN_DRAWS, otherwise 2^k + j for k uniform in 0..2 and j in
+ * [0, 2^k) (core.py's draw_lifespan, which says why). */
+#define LIFESPAN_DRAWS 13
+static int64_t draw_lifespan(Runner *rt)
+{
+    uint32_t x = rng_below(rt, LIFESPAN_DRAWS);
+    if (x == 0)
+        return 0;
+    uint32_t k = (x - 1) * 3 / (LIFESPAN_DRAWS - 1);
+    return ((int64_t)1 << k) + rng_below(rt, (uint32_t)1 << k);
+}
+
+/* The k-th (from 0) of the options whose TIMEOUT-ness is `timeout` (and, for timeouts, due). */
+static uint32_t nth_option(const Runner *rt, const uint32_t *opts, uint32_t n, int timeout,
+                           uint32_t k)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        int is_timeout = (opts[i] & 3) == OPT_TIMEOUT;
+        if (is_timeout != timeout)
+            continue;
+        if (is_timeout && rt->threads[opts[i] >> 2].timeout_at > rt->step_points)
+            continue;
+        if (k-- == 0)
+            return i;
+    }
+    return 0; /* not reached: k is below the count */
+}
+
+/* Random mode: each timed wait ends at a step point drawn when it can first end (draw_lifespan):
+ * then its TIMEOUT option is taken (uniformly among those due); before that the choice is
+ * uniform among the other options, and when only TIMEOUT options remain the soonest ends. */
+static uint32_t choose_random(Runner *rt, const uint32_t *opts, uint32_t n)
+{
+    int64_t now = ++rt->step_points;
+    uint32_t due = 0, others = 0, soonest = 0;
+    int64_t soonest_at = INT64_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        if ((opts[i] & 3) != OPT_TIMEOUT) {
+            others++;
+            continue;
+        }
+        struct sthread *t = &rt->threads[opts[i] >> 2];
+        if (t->timeout_for != t->deadline) {
+            t->timeout_for = t->deadline;
+            t->timeout_at = now + draw_lifespan(rt);
+        }
+        if (t->timeout_at <= now)
+            due++;
+        else if (t->timeout_at < soonest_at) {
+            soonest_at = t->timeout_at;
+            soonest = i;
+        }
+    }
+    if (due > 0)
+        return nth_option(rt, opts, n, 1, rng_below(rt, due));
+    if (others > 0)
+        return nth_option(rt, opts, n, 0, rng_below(rt, others));
+    return soonest;
+}
+
 /* A step choice among the n (>= 2) options; -1 for a mismatch. */
 static int choose_step(Runner *rt, const uint32_t *opts, uint32_t n, uint32_t kind)
 {
@@ -810,7 +874,7 @@ static int choose_step(Runner *rt, const uint32_t *opts, uint32_t n, uint32_t ki
     if (rt->mode == MODE_PREFIX) {
         idx = rt->ntrail < rt->nprefix ? rt->prefix[rt->ntrail] : 0;
     } else if (rt->mode == MODE_RANDOM) {
-        idx = rng_below(rt, n);
+        idx = choose_random(rt, opts, n);
     } else {
         /* PCT: at the i-th change point the current thread's priority drops to i - 1. */
         rt->step_points++;
@@ -1363,6 +1427,7 @@ static void thread_reset(Runner *rt, struct sthread *t)
     t->call_timeout = 0;
     t->call_deadline = -1;
     t->last_read = -1;
+    t->timeout_for = -1;
 #ifdef SEMH_ASAN
     ASAN_UNPOISON_MEMORY_REGION(t->stack, STACK_SIZE); /* frames left by an abandoned run */
 #endif

@@ -53,12 +53,32 @@ class Program:
         return sum(a[0] != SLEEP for actions in self.threads for a in actions)
 
 
+#: Random mode draws, when a timed wait can first end, after how many more step points it ends
+#: (while others can run): none in 1 of LIFESPAN_DRAWS, otherwise 2**k + j for k uniform in
+#: 0..2 and j uniform below 2**k -- so an ending at once, right after another thread's step,
+#: and several steps later (where a timeout races a release) all come up often.  A uniform
+#: choice at every step point would end nearly every timed wait within a step or two (BUGS.md
+#: 14's window was hit by 3% of runs that way, by 7% this way).  model_runtime.c's
+#: draw_lifespan draws the same way.
+LIFESPAN_DRAWS = 13
+
+
+def draw_lifespan(u: float, v: float) -> int:
+    """A timed wait's lifespan in step points from two uniform draws in [0, 1)."""
+    x = int(u * LIFESPAN_DRAWS)
+    if x == 0:
+        return 0
+    k = (x - 1) * 3 // (LIFESPAN_DRAWS - 1)
+    return (1 << k) + int(v * (1 << k))
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """How runs are made, whatever the strategy.
 
     ``timeouts``: 'quiescent' (a timed wait ends only when nothing else can run, the clock
-    jumping to the earliest deadline) or 'adversarial' (any timed wait may end at any step).
+    jumping to the earliest deadline) or 'adversarial' (any timed wait may end at any step;
+    random runs draw the step, see :data:`LIFESPAN_DRAWS`).
     ``spurious``: how many spurious wake-ups of futex and condition waits one run may have.
     ``max_steps``: visible steps per run before it ends as a livelock candidate.
     """

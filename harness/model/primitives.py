@@ -77,6 +77,8 @@ class SimThread:
         "tcall",
         "tdeadline",
         "tfound",
+        "timeout_at",
+        "timeout_for",
         "ttimeout",
     )
 
@@ -97,6 +99,9 @@ class SimThread:
         self.tdeadline = 0
         self.ttimeout = 0
         self.tfound = False
+        #: random mode: the step point at which the timed wait ending at ``timeout_for`` ends
+        self.timeout_for: int | None = None
+        self.timeout_at = 0
 
 
 class Scheduler(Protocol):

@@ -58,6 +58,7 @@ from .core import (
     ScheduleSpec,
     TraceStep,
     Trail,
+    draw_lifespan,
 )
 from .primitives import FINISHED, LOCKWAIT, PARKED, READY, SimThread
 
@@ -188,6 +189,7 @@ class _Run:
         self.pi = 0
         self.now = 0
         self.steps = 0
+        self.points = 0  # step choice points made in random mode
         self.cur: SimThread | None = None
         self.last: SimThread | None = None
         self.tr: list | None = [] if trace else None
@@ -475,7 +477,7 @@ class _Run:
         """The index chosen at a step point with ``width`` > 1 options (-1: prefix mismatch)."""
         mode = self.mode
         if mode == RANDOM:
-            i = int(self.rng.random() * width)  # type: ignore[union-attr]
+            i = self._random(opts)
         elif mode == PREFIX:
             pi = self.pi
             if pi < len(self.prefix):
@@ -491,6 +493,34 @@ class _Run:
         self.widths.append(width)
         self.kinds.append(kind)
         return i
+
+    def _random(self, opts: list[int]) -> int:
+        """Random mode: each timed wait ends at a step point drawn when it can first end
+        (:func:`.core.draw_lifespan`) -- then its TIMEOUT option is taken (uniformly among those
+        due); until then the choice is uniform among the other options, and when only TIMEOUT
+        options remain the soonest ends.  model_runtime.c's choose_random is the same."""
+        rng = self.rng
+        self.points += 1
+        now = self.points
+        due: list[int] = []
+        others: list[int] = []
+        soonest, soonest_at = 0, None
+        for j, o in enumerate(opts):
+            if o & 3 != TIMEOUT:
+                others.append(j)
+                continue
+            th = self.threads[o >> 2]
+            if th.timeout_for != th.deadline:
+                th.timeout_for = th.deadline
+                th.timeout_at = now + draw_lifespan(rng.random(), rng.random())  # type: ignore[union-attr]
+            if th.timeout_at <= now:
+                due.append(j)
+            elif soonest_at is None or th.timeout_at < soonest_at:
+                soonest, soonest_at = j, th.timeout_at
+        pool = due or others
+        if not pool:
+            return soonest
+        return pool[int(rng.random() * len(pool))]  # type: ignore[union-attr]
 
     def _pct(self, opts: list[int], width: int) -> int:
         """PCT: the runnable thread of highest priority; at the i-th change point the current

@@ -41,7 +41,8 @@ class Strategy(Protocol):
 
 
 class RandomStrategy:
-    """Every choice uniform: cheap, and finds shallow bugs fast."""
+    """Every choice uniform (but when a timed wait ends, see :data:`.core.LIFESPAN_DRAWS`):
+    cheap, and finds shallow bugs fast."""
 
     name = "random"
 
