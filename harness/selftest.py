@@ -259,6 +259,11 @@ def bench_selftest() -> Any:
     total = time.monotonic() - started
     result.figures.append(Figure("total: the corpus over all seeds (wall)", total, "s"))
     result.figures.append(Figure("total: sum of the medians", sum(medians), "s"))
+    traced = [d for d in result.details if d.get("trace_steps")]
+    if traced:  # "short enough to read": the longest minimised trace of any bug and seed
+        longest = max(traced, key=lambda d: d["trace_steps"])
+        what = f"longest minimised trace ({longest['impl']}, seed {longest['seed']})"
+        result.figures.append(Figure(what, longest["trace_steps"], "steps"))
     caught = sum(len(v) for v in times.values())
     runs = len(names) * len(BENCH_SEEDS)
     result.targets.append(
