@@ -103,11 +103,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .mainjob import default_out, prepare_out, print_summary, run_main_job, verdict
+    from .folders import writable_folder
+    from .mainjob import default_out, print_summary, run_main_job, verdict
 
     specs = args.impl or [impl.name for impl in builtins()]
     impls = [(spec, resolve(spec)) for spec in specs]
-    out = prepare_out(Path(args.out) if args.out else default_out())
+    out = writable_folder(args.out or default_out(), "--out folder")
     junit = None
     if args.junit:
         junit = Path(args.junit)
@@ -203,7 +204,7 @@ def cmd_stress(args: argparse.Namespace) -> int:
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
-    from .model.command import writable_folder
+    from .folders import writable_folder
     from .selftest import run_selftest, selftest_names
 
     every = selftest_names()
@@ -218,7 +219,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         every = [(n, known[n]) for n in args.impl]
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j must be at least 1")
-    out = writable_folder(args.out)
+    out = writable_folder(args.out, "--out folder")
     console = _console(args)
     finished: list[str] = []
     with console.status(f"selftest: 0 of {len(every)} implementations checked") as status:

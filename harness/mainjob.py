@@ -38,7 +38,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_VIOLATION, UsageError
+from .errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_VIOLATION
 from .registry import Implementation
 
 #: Seconds the peer-suite workers get, after Ctrl-C, to hand over what they finished.
@@ -75,18 +75,6 @@ def default_out() -> Path:
         k += 1
         out = Path("semharness-reports") / f"{stamp}-{k}"
     return out
-
-
-def prepare_out(path: Path) -> Path:
-    """Creates the output folder, or says in one line why it cannot."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".semharness-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UsageError(f"cannot write to --out folder {path}: {exc.strerror}") from None
-    return path
 
 
 def machine() -> dict[str, Any]:

@@ -344,7 +344,8 @@ def _workers_import_from(root: str | None) -> Iterator[None]:
 def _check_model(item: pytest.Item, mark: pytest.Mark, result: SemharnessResult) -> _Verdict:
     """Model checking as ``semharness check`` does it (its settings, scenario set, capability
     skips and worker processes), reported with each failure's minimised trace."""
-    from .model.command import check_one, scenarios_from_args, settings_from_args, writable_folder
+    from .folders import writable_folder
+    from .model.command import check_one, scenarios_from_args, settings_from_args
     from .model.executors import model_skip_reason
 
     opts: ModelMarker = _marker_options(mark)
@@ -363,7 +364,7 @@ def _check_model(item: pytest.Item, mark: pytest.Mark, result: SemharnessResult)
     )
     try:
         settings, scenarios = settings_from_args(args), scenarios_from_args(args)
-        out = writable_folder(str(result.replay_dir))
+        out = writable_folder(result.replay_dir, "the replay folder")
     except UsageError as exc:
         _misuse(_usage_text(f"@pytest.mark.{mark.name}", exc))
     root = import_root(target.absolute_spec)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_VIOLATION, UsageError
+from ..folders import writable_folder
 from ..registry import Implementation, resolve
 from .executors import model_skip_reason
 from .programs import ModelScenario, default_scenarios
@@ -74,17 +74,6 @@ def scenarios_from_args(args: argparse.Namespace) -> list[ModelScenario]:
     return [by_name[n] for n in args.scenario]
 
 
-def writable_folder(path: str) -> Path:
-    out = Path(path)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create --out folder {path}: {exc.strerror}") from exc
-    if not os.access(out, os.W_OK):
-        raise UsageError(f"--out folder {path} is not writable")
-    return out
-
-
 def check_one(
     spec: str,
     impl: Implementation,
@@ -126,7 +115,7 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from_args(args)
     scenarios = scenarios_from_args(args)
     impls = [(spec, resolve(spec)) for spec in args.impl]
-    out = writable_folder(args.out)
+    out = writable_folder(args.out, "--out folder")
     failed = interrupted = False
     report: dict[str, Any] = {"model": {}, "battery": None}
     if not args.no_battery:

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..folders import writable_folder
 from .results import make_runs, validation_problem
-
-
-def _prepare(folder: Path) -> None:
-    """Creates the report folder, or says in one line why it cannot be written."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot create the report folder {folder}: {exc.strerror or exc}"
-        ) from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write into the report folder {folder}: permission denied")
 
 
 def _finite(obj: Any) -> Any:
@@ -64,7 +52,7 @@ def write_report(
         if problem:
             raise UsageError(f"results #{k + 1}: {problem}")
     out = Path(out)
-    _prepare(out)
+    writable_folder(out, "the report folder")
     runs = make_runs(results)
     failures = collect_failures(runs)
     figures = compute_figures(runs, failures)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
 
 from ..errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_VIOLATION, UsageError
+from ..folders import writable_folder
 from ..registry import resolve
 from .metrics import format_metrics
 from .mix import Mix
@@ -59,11 +59,7 @@ def cmd_stress(args: argparse.Namespace, console: Console) -> int:
         seconds = 1.0
     out = None
     if args.out:
-        out = Path(args.out)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create --out folder {args.out}: {exc.strerror}") from exc
+        out = writable_folder(args.out, "--out folder")
     impls = [resolve(spec) for spec in args.impl]
     outcomes: list[StressOutcome] = []
     try:
