@@ -138,9 +138,12 @@ def cmd_check_history(args: argparse.Namespace) -> int:
     history = read_jsonl(args.file, initial=args.initial)
     findings = check_invariants(history)
     verdict = check_history(history, budget=args.budget, witness=False)
-    picture = None
+    picture = no_picture = None
     if args.png and verdict.status == "violation":
-        picture = render_png(history, verdict, args.png)
+        if verdict.window or verdict.order or verdict.culprit is not None:
+            picture = render_png(history, verdict, args.png)
+        else:  # the sweep refuted it; the search that names the calls ran out of budget
+            no_picture = "no picture: the verdict names no calls (try a larger --budget)"
     if verdict.status == "violation" or findings:
         code = EXIT_VIOLATION
     elif verdict.status == "unknown":
@@ -163,7 +166,7 @@ def cmd_check_history(args: argparse.Namespace) -> int:
                     "segments": verdict.segments,
                 },
                 "findings": [f.__dict__ for f in findings],
-                "picture": picture,
+                "picture": picture or no_picture,
                 "exit": code,
             }
         )
@@ -174,8 +177,8 @@ def cmd_check_history(args: argparse.Namespace) -> int:
     for f in findings:
         where = f"#{f.index}: " if f.index is not None else ""
         console.print(f"{f.check}: {where}{f.message}", markup=False)
-    if picture:
-        console.print(f"picture: {picture}")
+    if picture or no_picture:
+        console.print(f"picture: {picture}" if picture else no_picture)
     return code
 
 

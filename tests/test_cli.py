@@ -150,6 +150,11 @@ def test_check_history_exit_codes(tmp_path: Path) -> None:
         return write_history(tmp_path / f"even{threads}.jsonl", lines)
 
     assert run_cli("check-history", str(even_counts(10)), "--budget", "2").returncode == 1
+    # refuted by the sweep, but the search that would name the calls ran out: no picture
+    png = tmp_path / "none.png"
+    proc = run_cli("check-history", str(even_counts(10)), "--budget", "2", "--png", str(png))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
+    assert "no picture: the verdict names no calls" in proc.stdout and not png.exists()
     assert run_cli("check-history", str(even_counts(10))).returncode == 1
     assert run_cli("check-history", str(even_counts(70)), "--budget", "2").returncode == 3
 
