@@ -28,10 +28,12 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as mp_wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +42,7 @@ from rich.table import Table
 
 from .errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_VIOLATION
 from .registry import Implementation
-
-#: Seconds the peer-suite workers get, after Ctrl-C, to hand over what they finished.
-PEER_GRACE_S = 10.0
-#: Results file format (see harness/report: the reader).
-RESULTS_FORMAT = "semharness-results"
-RESULTS_VERSION = 1
+from .report.results import FORMAT, VERSION
 
 
 @dataclass(frozen=True)
@@ -90,57 +87,155 @@ def machine() -> dict[str, Any]:
     }
 
 
-# ---- phase 1: the peer suite -------------------------------------------------------------------
-
-
-def _peer_one(spec: str, quick: bool) -> list[dict[str, Any]]:
-    """One implementation's peer suite, in a worker process (tables go nowhere).  On Ctrl-C
-    the suite stops and returns the scenarios that finished."""
-    from .peer_run import run_peer_suite
-    from .registry import resolve
-
-    quiet = Console(file=io.StringIO())
-    impl = resolve(spec)
-    report = run_peer_suite([impl], quick=quick, console=quiet)
-    return report.to_json()["results"][impl.name]
-
-
-#: An implementation as the command line named it (what worker processes resolve), and resolved.
+#: An implementation as the command line named it (what child processes resolve), and resolved.
 Named = tuple[str, Implementation]
 
 
+# ---- phase 1: the peer suite -------------------------------------------------------------------
+
+#: Seconds a peer-suite scenario may run past its own watchdog's bound before its process is
+#: killed (the watchdog cannot act when an implementation holds the GIL or wedges the process).
+PEER_SLACK_S = 60.0
+#: What a peer-suite row says when the scenario's process died or hung.
+DIED = "the process running this implementation died"
+HUNG = "no answer after %.0f s, past the scenario's own watchdog: its process was killed"
+REST_NOT_RUN = "the rest of its peer suite did not run"
+
+
+def _peer_worker(spec: str, quick: bool, conn: Connection) -> None:
+    """One implementation's peer suite, in a child process: each scenario's start and result go
+    to the parent as they happen, so a crash or a kill loses only the scenario in progress."""
+    from .peer_run import result_json, run_peer_suite
+    from .registry import resolve
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us; a terminal's Ctrl-C too
+    run_peer_suite(
+        [resolve(spec)],
+        quick=quick,
+        console=Console(file=io.StringIO()),  # tables go nowhere
+        on_start=lambda name: conn.send(("start", name)),
+        on_result=lambda result: conn.send(("result", result_json(result))),
+    )
+    conn.send(("done", None))
+
+
+def _exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+@dataclass
+class _PeerChild:
+    """The process running one implementation's peer suite, and what it has said so far."""
+
+    name: str
+    proc: BaseProcess
+    conn: Connection
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    running: str | None = None  # the scenario in progress
+    since: float = 0.0
+    done: bool = False
+
+    def read(self) -> None:
+        """Takes every message waiting (also those a process that has died left behind)."""
+        try:
+            while self.conn.poll():
+                what, data = self.conn.recv()
+                if what == "start":
+                    self.running, self.since = data, time.monotonic()
+                elif what == "result":
+                    self.rows.append(data)
+                    self.running = None
+                else:
+                    self.done = True
+        except (EOFError, OSError):
+            pass
+
+    def overdue(self, limits: dict[str, float]) -> float | None:
+        """The bound of the scenario in progress, when its process has run past it."""
+        if self.running is None:
+            return None
+        limit = limits.get(self.running, 0.0) + PEER_SLACK_S
+        return limit if time.monotonic() - self.since > limit else None
+
+    def stop(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join()
+        self.conn.close()
+
+    def lost(self, message: str) -> None:
+        """Records the scenario in progress as failed: its process died or was killed."""
+        took = time.monotonic() - self.since if self.running else 0.0
+        scenario = self.running or "(starting the peer suite)"
+        self.rows.append(
+            {
+                "scenario": scenario,
+                "status": "fail",
+                "duration_s": round(took, 3),
+                "messages": [message],
+            }
+        )
+
+
 def run_peer(impls: list[Named], plan: Plan, note: Callable[[str], None]) -> dict:
-    """Phase 1; Ctrl-C keeps the implementations that finished."""
+    """Phase 1: an implementation per child process, ``plan.peer_processes`` at a time (the
+    suite spends most of its time waiting out timeouts, so they overlap well).  A child that
+    dies or hangs fails the scenario it was running, and the rest of its suite is not run; Ctrl-C
+    keeps every scenario that finished."""
+    from .scenarios import all_scenarios
+
+    limits = {s.name: s.time_limit for s in all_scenarios()}
+    ctx = get_context("spawn")
     started = time.monotonic()
-    results: dict[str, Any] = {}
+    queue = list(impls)
+    live: list[_PeerChild] = []
+    finished: dict[str, list[dict[str, Any]]] = {}
     interrupted = False
-    pool = ProcessPoolExecutor(plan.peer_processes, mp_context=get_context("spawn"))
-    futures = {pool.submit(_peer_one, spec, plan.quick): impl.name for spec, impl in impls}
+
+    def end(child: _PeerChild, message: str | None) -> None:
+        if message is not None:
+            child.lost(message)
+        child.stop()
+        live.remove(child)
+        finished[child.name] = child.rows
+
     try:
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.5)
-            for f in done:
-                results[futures[f]] = f.result()
-            note(f"peer suite: {len(results)} of {len(impls)} implementations done")
+        while queue or live:
+            while queue and len(live) < plan.peer_processes:
+                spec, impl = queue.pop(0)
+                ours, theirs = ctx.Pipe(duplex=False)
+                proc = ctx.Process(
+                    target=_peer_worker, args=(spec, plan.quick, theirs), daemon=True
+                )
+                proc.start()
+                theirs.close()
+                live.append(_PeerChild(impl.name, proc, ours))
+            mp_wait([c.conn for c in live] + [c.proc.sentinel for c in live], timeout=0.5)
+            for child in list(live):
+                child.read()
+                if child.done:
+                    end(child, None)
+                elif not child.proc.is_alive():
+                    child.read()  # what it sent just before it died
+                    end(child, f"{DIED} ({_exit_text(child.proc.exitcode)}); {REST_NOT_RUN}")
+                elif (limit := child.overdue(limits)) is not None:
+                    end(child, f"{HUNG % limit}; {REST_NOT_RUN}")
+            ran = sum(len(c.rows) for c in live) + sum(map(len, finished.values()))
+            note(
+                f"peer suite: {len(finished)} of {len(impls)} implementations, {ran} scenarios done"
+            )
     except KeyboardInterrupt:
         interrupted = True
-        # the workers stop too (a terminal's Ctrl-C reaches them already; a signal sent to
-        # this process alone is passed on) and return the scenarios they finished
-        workers = list((getattr(pool, "_processes", None) or {}).values())
-        for proc in workers:
-            if proc.pid is not None and proc.is_alive():
-                os.kill(proc.pid, signal.SIGINT)
-        done, _ = wait(pending, timeout=PEER_GRACE_S)
-        for f in done:
-            if not f.cancelled() and f.exception() is None:
-                results[futures[f]] = f.result()
-        for proc in workers:
-            if proc.is_alive():
-                proc.kill()
     finally:
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
-    ordered = {impl.name: results[impl.name] for _, impl in impls if impl.name in results}
+        for child in list(live):
+            child.read()
+            end(child, None)
+    ordered = {impl.name: finished[impl.name] for _, impl in impls if impl.name in finished}
     return {
         "interrupted": interrupted,
         "seconds": time.monotonic() - started,
@@ -274,8 +369,8 @@ def run_main_job(
     plan = Plan.make(quick)
     started = time.monotonic()
     results: dict[str, Any] = {
-        "format": RESULTS_FORMAT,
-        "version": RESULTS_VERSION,
+        "format": FORMAT,
+        "version": VERSION,
         "command": shlex.join(["semharness", *sys.argv[1:]]),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": quick,

@@ -7,6 +7,7 @@ one column per scenario, pass / FAIL / skip.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,19 +40,18 @@ class SuiteReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "interrupted": self.interrupted,
-            "results": {
-                impl: [
-                    {
-                        "scenario": r.name,
-                        "status": r.status,
-                        "duration_s": round(r.duration, 3),
-                        "messages": list(r.messages),
-                    }
-                    for r in rs
-                ]
-                for impl, rs in self.results.items()
-            },
+            "results": {impl: [result_json(r) for r in rs] for impl, rs in self.results.items()},
         }
+
+
+def result_json(result: ScenarioResult) -> dict[str, Any]:
+    """One scenario's result as results files hold it."""
+    return {
+        "scenario": result.name,
+        "status": result.status,
+        "duration_s": round(result.duration, 3),
+        "messages": list(result.messages),
+    }
 
 
 def _cell(result: ScenarioResult) -> str:
@@ -64,9 +64,13 @@ def run_peer_suite(
     quick: bool = False,
     console: Console | None = None,
     scenarios: list[Scenario] | None = None,
+    on_start: Callable[[str], None] | None = None,
+    on_result: Callable[[ScenarioResult], None] | None = None,
 ) -> SuiteReport:
     """Runs every scenario (default: of every set) over every implementation; Ctrl-C keeps
-    what has finished."""
+    what has finished.  ``on_start(scenario name)`` and ``on_result(result)`` are told of each
+    scenario as it starts and ends (``semharness run`` streams them out of a worker process, so
+    that an implementation that kills its process loses only the scenario in progress)."""
     console = console or Console()
     scenarios = all_scenarios() if scenarios is None else scenarios
     if quick:
@@ -80,9 +84,12 @@ def run_peer_suite(
                 results = report.results.setdefault(impl.name, [])
                 for scenario in scenarios:
                     progress.update(task, description=f"{impl.name}: {scenario.name}")
-                    results.append(
-                        run_scenario(scenario, impl.create, impl.capabilities, scale=scale)
-                    )
+                    if on_start is not None:
+                        on_start(scenario.name)
+                    result = run_scenario(scenario, impl.create, impl.capabilities, scale=scale)
+                    results.append(result)
+                    if on_result is not None:
+                        on_result(result)
                     progress.advance(task)
     except KeyboardInterrupt:
         report.interrupted = True

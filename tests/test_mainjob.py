@@ -4,15 +4,19 @@ interrupted, and refuses bad input in one line."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-from semharness.mainjob import summary_rows, verdict
+from semharness import mainjob
+from semharness.mainjob import Plan, run_peer, summary_rows, verdict
+from semharness.registry import resolve
 
 
 def _cli(*args: str, **kw: object) -> subprocess.CompletedProcess:
@@ -77,6 +81,78 @@ def test_ctrl_c_keeps_the_findings_and_the_replay_files(tmp_path: Path) -> None:
     assert summary_rows(results)["buggy-notify-one"]["model checking"] == "FAIL"
     replay = _cli("replay", str(replays[0]))
     assert replay.returncode == 1, replay.stdout + replay.stderr
+
+
+#: Semaphores whose every call ends the process, or holds the GIL for good (so that the
+#: scenario's own watchdog thread never runs again).
+WRECKERS = """
+import os
+import signal
+
+
+class Dies:
+    def __init__(self, initial=0):
+        pass
+
+    def _die(self, *args, **kw):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    acquire = try_acquire = release = available = _die
+
+
+class HoldsTheGil(Dies):
+    def _die(self, *args, **kw):
+        return sum(range(10**18))
+
+    acquire = try_acquire = release = available = _die
+"""
+
+
+def test_a_peer_suite_process_that_dies_or_hangs_fails_its_scenario(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "wreckers.py"
+    path.write_text(textwrap.dedent(WRECKERS))
+    # the first scenario's watchdog bound is 10 s: give the hung process 1 s past none of it
+    monkeypatch.setattr(mainjob, "PEER_SLACK_S", -9.0)
+    impls = [(f"{path}:{cls}", resolve(f"{path}:{cls}")) for cls in ("Dies", "HoldsTheGil")]
+    impls.append(("textbook", resolve("textbook")))
+    started = time.monotonic()
+    peer = run_peer(impls, Plan.make(quick=True), note=lambda text: None)
+    assert time.monotonic() - started < 60
+    assert not peer["interrupted"]
+    died, hung, fine = (peer["results"][impl.name] for _, impl in impls)
+    assert len(died) == 1 and died[0]["status"] == "fail"
+    assert died[0]["messages"] == [f"{mainjob.DIED} (killed by SIGKILL); {mainjob.REST_NOT_RUN}"]
+    assert len(hung) == 1 and hung[0]["status"] == "fail"
+    assert hung[0]["messages"][0].startswith("no answer after 1 s")
+    assert died[0]["scenario"] == hung[0]["scenario"] == fine[0]["scenario"]  # the first one
+    assert len(fine) > 10 and all(r["status"] in ("pass", "skip") for r in fine)
+
+
+def test_ctrl_c_from_a_terminal_keeps_the_peer_scenarios_that_finished(tmp_path: Path) -> None:
+    # the whole process group gets the signal, as from a terminal: the children ignore it and
+    # the parent keeps every scenario they reported
+    out = tmp_path / "report"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "semharness.cli", "run", "futex64", "threading", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(8.0)  # the full peer suite takes over 30 s: this is well inside it
+    os.killpg(child.pid, signal.SIGINT)
+    stdout, stderr = child.communicate(timeout=120)
+    assert child.returncode == 3, stdout + stderr
+    assert "Traceback" not in stderr, stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["interrupted"] and results["peer"]["interrupted"]
+    assert "model" not in results
+    rows = results["peer"]["results"]
+    assert set(rows) == {"futex64", "threading"}
+    assert all(len(r) >= 1 for r in rows.values())
+    assert all(x["status"] in ("pass", "skip") for r in rows.values() for x in r)
 
 
 @pytest.mark.parametrize(
