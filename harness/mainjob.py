@@ -387,6 +387,7 @@ def run_main_job(
         def note(text: str) -> None:
             status.update(f"[{time.monotonic() - started:5.1f} s] {text}")
 
+        interrupted = ended = False
         try:
             results["peer"] = run_peer(impls, plan, note)
             interrupted = results["peer"]["interrupted"]
@@ -398,14 +399,16 @@ def run_main_job(
                 results["stress"], interrupted = run_stress(impls, plan, seed, stress_out, note)
             if not interrupted and with_selftest:
                 results["selftest"], interrupted = run_corpus(seed, out / "selftest", note)
+            ended = True
         except KeyboardInterrupt:
-            interrupted = True
-        results["interrupted"] = interrupted
-        results["seconds"] = time.monotonic() - started
-        results["machine"]["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
-        status.update("writing the report ...")
-        (out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
-        files = write_report([results], out, junit)
+            interrupted = ended = True
+        finally:  # also when a phase fails: what the others found is written before it goes on
+            results["interrupted"] = interrupted or not ended
+            results["seconds"] = time.monotonic() - started
+            results["machine"]["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
+            status.update("writing the report ...")
+            (out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+            files = write_report([results], out, junit)
     return results, files
 
 
