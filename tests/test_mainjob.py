@@ -3,6 +3,7 @@ interrupted, and refuses bad input in one line."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from semharness import mainjob
 from semharness.mainjob import Plan, run_peer, summary_rows, verdict
@@ -153,6 +155,21 @@ def test_ctrl_c_from_a_terminal_keeps_the_peer_scenarios_that_finished(tmp_path:
     assert set(rows) == {"futex64", "threading"}
     assert all(len(r) >= 1 for r in rows.values())
     assert all(x["status"] in ("pass", "skip") for r in rows.values() for x in r)
+
+
+def test_a_phase_that_fails_still_leaves_the_results_and_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kw: object) -> None:
+        raise RuntimeError("a fault in the model phase")
+
+    monkeypatch.setattr(mainjob, "run_model", broken)
+    quiet = Console(file=io.StringIO())
+    with pytest.raises(RuntimeError, match="a fault in the model phase"):
+        mainjob.run_main_job([("textbook", resolve("textbook"))], True, 0, tmp_path, None, quiet)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["interrupted"] and results["peer"]["results"]["textbook"]
+    assert (tmp_path / "report.md").is_file()
 
 
 @pytest.mark.parametrize(
