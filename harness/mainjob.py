@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import platform
 import shlex
 import signal
 import socket
@@ -75,16 +74,14 @@ def default_out() -> Path:
 
 
 def machine() -> dict[str, Any]:
+    """The benchmarks' machine context with the GIL status and the host name (what labels a
+    run in a report); the run records the load itself, before and after."""
+    from .bench import machine_context
     from .stress.metrics import gil_status
 
-    return {
-        "cpus": os.cpu_count(),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "gil": gil_status(),
-        "hostname": socket.gethostname(),
-    }
+    context = machine_context()
+    del context["loadavg_1m"]
+    return {**context, "gil": gil_status(), "hostname": socket.gethostname()}
 
 
 #: An implementation as the command line named it (what child processes resolve), and resolved.
