@@ -247,6 +247,7 @@ def run_model(
     impls: list[Named], plan: Plan, seed: int, out: Path, note: Callable[[str], None]
 ) -> tuple[dict[str, Any], bool]:
     """Phase 2, as ``semharness check`` does it; (results, interrupted)."""
+    from .model.command import split_by_capabilities
     from .model.executors import model_skip_reason
     from .model.programs import default_scenarios
     from .model.runner import Settings
@@ -260,12 +261,7 @@ def run_model(
         if reason:
             results[impl.name] = {"skipped": reason}
             continue
-        runnable = [s for s in scenarios if not impl.capabilities.missing(s.needs)]
-        skipped = [
-            {"scenario": s.name, "reason": "needs " + ", ".join(impl.capabilities.missing(s.needs))}
-            for s in scenarios
-            if impl.capabilities.missing(s.needs)
-        ]
+        runnable, skipped = split_by_capabilities(impl, scenarios)
         started = time.monotonic()
 
         def progress(name: str, runs: int, failures: int, who: str = impl.name) -> None:
@@ -280,7 +276,7 @@ def run_model(
                 "schedules": settings.schedules,
             },
             "outcomes": [o.to_json() for o in outcomes],
-            "skipped": skipped,
+            "skipped": [{"scenario": name, "reason": why} for name, why in skipped],
         }
         if any(o.status == "unfinished" for o in outcomes):
             return results, True

@@ -74,6 +74,20 @@ def scenarios_from_args(args: argparse.Namespace) -> list[ModelScenario]:
     return [by_name[n] for n in args.scenario]
 
 
+def split_by_capabilities(
+    impl: Implementation, scenarios: list[ModelScenario]
+) -> tuple[list[ModelScenario], list[tuple[str, str]]]:
+    """The scenarios ``impl`` can run, and (scenario, reason) for those it lacks what they need."""
+    runnable, skipped = [], []
+    for s in scenarios:
+        lacking = impl.capabilities.missing(s.needs)
+        if lacking:
+            skipped.append((s.name, "needs " + ", ".join(lacking)))
+        else:
+            runnable.append(s)
+    return runnable, skipped
+
+
 def check_one(
     spec: str,
     impl: Implementation,
@@ -85,13 +99,7 @@ def check_one(
     fail_fast: bool = False,
 ) -> tuple[list[Outcome], list[tuple[str, str]]]:
     """Model-checks one implementation: its outcomes and the (scenario, reason) skipped."""
-    runnable, skipped = [], []
-    for s in scenarios:
-        lacking = impl.capabilities.missing(s.needs)
-        if lacking:
-            skipped.append((s.name, "needs " + ", ".join(lacking)))
-        else:
-            runnable.append(s)
+    runnable, skipped = split_by_capabilities(impl, scenarios)
     start = time.monotonic()
     failed: set[str] = set()
     with console.status(f"model checking {impl.name} ...") as status:
