@@ -26,16 +26,14 @@ marker fixes one.  Under pytest-xdist each test's checks run in the worker that 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import io
-import os
 import re
 import shlex
 import site
 import sysconfig
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -325,22 +323,6 @@ def import_root(spec: str) -> str | None:
     return None if str(root) in everyones else str(root)
 
 
-@contextlib.contextmanager
-def _workers_import_from(root: str | None) -> Iterator[None]:
-    """While active, child interpreters (the model checker's workers) find modules in
-    ``root`` too (through ``PYTHONPATH``)."""
-    old = os.environ.get("PYTHONPATH")
-    if root is not None:
-        os.environ["PYTHONPATH"] = os.pathsep.join([root, *([old] if old else [])])
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old
-
-
 def _check_model(item: pytest.Item, mark: pytest.Mark, result: SemharnessResult) -> _Verdict:
     """Model checking as ``semharness check`` does it (its settings, scenario set, capability
     skips and worker processes), reported with each failure's minimised trace."""
@@ -367,18 +349,16 @@ def _check_model(item: pytest.Item, mark: pytest.Mark, result: SemharnessResult)
         out = writable_folder(result.replay_dir, "the replay folder")
     except UsageError as exc:
         _misuse(_usage_text(f"@pytest.mark.{mark.name}", exc))
-    root = import_root(target.absolute_spec)
-    with _workers_import_from(root):
-        outcomes, skipped = check_one(
-            target.absolute_spec,
-            target.impl,
-            scenarios,
-            settings,
-            1,
-            out,
-            _silent_console(),
-            fail_fast=opts.fail_fast,
-        )
+    outcomes, skipped = check_one(
+        target.absolute_spec,
+        target.impl,
+        scenarios,
+        settings,
+        1,
+        out,
+        _silent_console(),
+        fail_fast=opts.fail_fast,
+    )
     model = result.model = ModelResult(target, settings, outcomes, skipped)
     if not model.failed and any(o.status == "unfinished" for o in outcomes):
         raise KeyboardInterrupt  # the workers were stopped by Ctrl-C: stop the session too
@@ -386,7 +366,7 @@ def _check_model(item: pytest.Item, mark: pytest.Mark, result: SemharnessResult)
         return _Verdict("skip", f"{target.impl.name}: every scenario needs what it lacks")
     if not model.failed:
         return _Verdict("pass")
-    return _Verdict("fail", _model_report(model, root))
+    return _Verdict("fail", _model_report(model, import_root(target.absolute_spec)))
 
 
 def _model_report(model: ModelResult, root: str | None) -> str:

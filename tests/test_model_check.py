@@ -5,6 +5,7 @@ is reported without taking the harness down.  Seeded throughout: every run is re
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semharness.cli import main
+from semharness.model.core import RunConfig
 from semharness.model.executors import executor_factory
 from semharness.model.programs import default_scenarios, from_scenario
 from semharness.model.replayfile import Replay, to_json, trace_digest, write
@@ -172,6 +174,24 @@ def test_a_crashing_implementation_is_reported_and_the_harness_stays_up(tmp_path
     assert failure["check"] == "crash" and "signal 11" in failure["message"]
     assert failure["choices"] is not None and failure["trace"]
     assert Path(failure["replay"]).is_file()
+
+
+def test_workers_import_a_module_from_the_callers_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a module importable only through a folder the caller put on sys.path (as pytest's
+    # rootdir and `pythonpath` do), not the working directory: the workers find it too
+    root = tmp_path / "elsewhere"
+    root.mkdir()
+    shutil.copy(DATA / "plugin_project" / "semexample" / "sem.py", root / "only_here.py")
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.chdir(tmp_path)
+    scenario = from_scenario(reproducers.standard())
+    spec = "only_here:CountingSemaphore"
+    outcome = check_model(spec, [scenario], Settings(schedules=20), 1, tmp_path)[0]
+    assert outcome.status == "pass" and outcome.runs == 20
+    replayed = replay_in_worker(spec, scenario, RunConfig("quiescent", 0, 2000), ())
+    assert replayed["event"] == "replayed"
 
 
 def test_a_run_that_never_ends_is_a_livelock() -> None:

@@ -300,6 +300,7 @@ def replay_in_worker(
         "scenario": scenario_to_json(scenario),
         "config": asdict(config),
         "choices": list(choices),
+        "sys_path": sys.path,
     }
     proc = subprocess.run(
         [sys.executable, "-m", "semharness.model.session"],
@@ -357,6 +358,7 @@ def check_model(
             "settings": share,
             "replay_dir": str(replay_dir) if replay_dir else None,
             "fail_fast": fail_fast,
+            "sys_path": sys.path,
         }
 
     lines: queue.Queue = queue.Queue()
@@ -467,6 +469,9 @@ def main() -> None:
     # Ctrl-C is the parent's to handle: it keeps what the workers reported and stops them.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     job = json.loads(sys.stdin.read())
+    # the implementation imports here as in the parent, whose path pytest or the user may have
+    # added folders to (a ``pkg.mod:Class`` spec)
+    sys.path[:0] = [p for p in job.get("sys_path", ()) if p not in sys.path]
     if job.get("mode") == "replay":
         replay_worker_main(job)
     else:
