@@ -106,8 +106,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .folders import writable_folder
     from .mainjob import default_out, print_summary, run_main_job, verdict
 
-    specs = args.impl or [impl.name for impl in builtins()]
-    impls = [(spec, resolve(spec)) for spec in specs]
+    if args.impl:
+        impls = [(spec, resolve(spec)) for spec in args.impl]
+    else:
+        impls = [(impl.name, impl) for impl in builtins()]
     out = writable_folder(args.out or default_out(), "--out folder")
     junit = None
     if args.junit:
