@@ -1300,8 +1300,8 @@ static int sweep_run(Sweep *s, const HistoryColumns *h, int64_t initial, size_t 
                 int kind = s->kind[row];
                 if (start_of(h, row, kind) > limit)
                     continue;
-                int64_t value;
-                row_kind(h, row, &value);
+                /* row_kind's *value for a row of this kind: a read's result, else its n */
+                int64_t value = kind == K_READ ? h->result[row] : h->n[row];
                 if (!applies(kind, value, c->count))
                     continue;
                 int64_t count = c->count + effect(kind, value);
