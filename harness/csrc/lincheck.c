@@ -1146,7 +1146,9 @@ typedef struct {
     int8_t *kind;      /* per row */
     uint8_t *layer[2]; /* configurations, `stride` bytes each */
     size_t stride, width[2];
-    uint32_t *slot, *stamp; /* the dedupe table of the layer being built: index + 1, layer */
+    uint32_t *slot, *stamp; /* the dedupe table of the layer being built: a configuration's
+                             * index in that layer, and the layer id that wrote the slot
+                             * (any other id: the slot is empty) */
     size_t table_cap;
 } Sweep;
 
