@@ -240,7 +240,9 @@ def bench_selftest() -> Any:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="semh-bench-selftest-") as tmp:
         for seed in BENCH_SEEDS:
-            rows, _ = run_selftest(names, seed, Path(tmp) / f"seed{seed}")
+            rows, interrupted = run_selftest(names, seed, Path(tmp) / f"seed{seed}")
+            if interrupted:  # Ctrl-C stops the bench, as it stops the other benchmarks
+                raise KeyboardInterrupt
             for row in rows:
                 if row.caught and row.first_failure_s is not None:
                     times[row.impl].append(row.first_failure_s)

@@ -12,6 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import semharness.selftest as selftest
 from semharness.registry import buggy
 from semharness.selftest import SelftestRow, _first_model_failure, run_selftest, selftest_names
 
@@ -101,3 +104,18 @@ def test_fail_fast_stops_at_the_first_failure(tmp_path: Path) -> None:
     statuses = [o["status"] for o in outcomes["fast"]]
     assert statuses.count("fail") == 1 and "unfinished" in statuses
     assert sum(o["runs"] for o in outcomes["fast"]) < sum(o["runs"] for o in outcomes["full"])
+
+
+def test_ctrl_c_stops_bench_selftest(monkeypatch: pytest.MonkeyPatch) -> None:
+    # run_selftest swallows the KeyboardInterrupt to return the rows that finished; the bench
+    # must not go on to the next seed after it
+    seeds: list[int] = []
+
+    def interrupted(names, seed, out, *args, **kwargs):
+        seeds.append(seed)
+        return [], True
+
+    monkeypatch.setattr(selftest, "run_selftest", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        selftest.bench_selftest()
+    assert seeds == [0]
