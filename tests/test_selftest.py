@@ -119,3 +119,40 @@ def test_ctrl_c_stops_bench_selftest(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(KeyboardInterrupt):
         selftest.bench_selftest()
     assert seeds == [0]
+
+
+def test_a_failure_with_no_time_is_not_the_first_nor_timed_at_once() -> None:
+    # crash and hang failures (model/session.py) carry no found_after_job_s
+    crash = {"check": "crash", "message": "signal 11", "choices": [], "replay": None}
+    timed = {"check": "deadlock", "message": "m", "found_after_job_s": 0.5, "trace_steps": 3}
+    report = {
+        "battery": {"results": {"x": [{"scenario": "b", "status": "pass", "duration_s": 0.25}]}},
+        "model": {
+            "x": {
+                "outcomes": [
+                    {"scenario": "s1", "failure": crash},
+                    {"scenario": "s2", "failure": timed},
+                ]
+            }
+        },
+    }
+    row = SelftestRow("x", True)
+    _first_model_failure(report, row)
+    assert (row.check, row.scenario, row.first_failure_s) == ("deadlock", "s2", 0.75)
+    report["model"]["x"]["outcomes"].pop()
+    row = SelftestRow("x", True)
+    _first_model_failure(report, row)  # caught, but when is not known
+    assert row.caught and row.check == "crash" and row.first_failure_s is None
+    assert row.ok and row.to_json()["first_failure_s"] is None
+
+
+def test_bench_selftest_counts_an_untimed_catch_as_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    def rows(names, seed, out, *args, **kwargs):
+        crashed = SelftestRow(names[0][0], True, caught=True, check="crash")
+        return [crashed, *(SelftestRow(n, True, True, "x", "s", 0.25) for n, _ in names[1:])], False
+
+    monkeypatch.setattr(selftest, "run_selftest", rows)
+    result = selftest.bench_selftest()
+    everything = next(t for t in result.targets if t.text.startswith("every known bug"))
+    assert everything.met and "escaped" not in result.context
+    assert result.context["caught_untimed"].count("(seed") == len(selftest.BENCH_SEEDS)
