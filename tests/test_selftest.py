@@ -146,7 +146,9 @@ def test_a_failure_with_no_time_is_not_the_first_nor_timed_at_once() -> None:
     assert row.ok and row.to_json()["first_failure_s"] is None
 
 
-def test_bench_selftest_counts_an_untimed_catch_as_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bench_selftest_counts_an_untimed_catch_as_caught_but_not_on_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def rows(names, seed, out, *args, **kwargs):
         crashed = SelftestRow(names[0][0], True, caught=True, check="crash")
         return [crashed, *(SelftestRow(n, True, True, "x", "s", 0.25) for n, _ in names[1:])], False
@@ -156,3 +158,6 @@ def test_bench_selftest_counts_an_untimed_catch_as_caught(monkeypatch: pytest.Mo
     everything = next(t for t in result.targets if t.text.startswith("every known bug"))
     assert everything.met and "escaped" not in result.context
     assert result.context["caught_untimed"].count("(seed") == len(selftest.BENCH_SEEDS)
+    # when it was caught is not known: not within the time targets either
+    timing = [t for t in result.targets if "time to first failure" in t.text]
+    assert len(timing) == 2 and not any(t.met for t in timing)
