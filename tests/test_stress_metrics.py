@@ -15,6 +15,7 @@ from semharness.history import History
 from semharness.stress.metrics import (
     KINDS,
     MAX_LISTED,
+    QUANTILES,
     WAKE_FLOOR_NS,
     compute_metrics,
     format_metrics,
@@ -424,3 +425,17 @@ def test_the_curve_samples_the_distribution_by_nearest_rank() -> None:
     assert curve([7]) == [[1.0, 7]]  # one sample: every probability is that sample
     m = compute_metrics(kinds_history())
     assert m["curves"]["latency"]["acquire"][-1][1] == m["latency"]["acquire"]["max"]
+    # the 55th percentile of 1..100 is 55 (a float rank, ceil(0.55 * 100) = 56, said 56)
+    assert [0.55, 55] in curve(np.arange(1, 101))
+
+
+def test_the_curve_and_the_summary_rank_alike() -> None:
+    from semharness.stress.metrics import curve
+
+    for count in range(1, 400):
+        values = np.arange(count, 0, -1)
+        at = {round(p, 6): v for p, v in curve(values)}
+        summary = summarize(values)
+        for name, per_mille in QUANTILES:
+            below = [p for p in at if p >= per_mille / 1000]
+            assert at[min(below)] == summary[name], (count, name)

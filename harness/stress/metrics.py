@@ -97,7 +97,7 @@ def summarize(values: Any) -> dict[str, int | None]:
     if not count:
         out.update(dict.fromkeys([name for name, _ in QUANTILES] + ["max"]))
         return out
-    ranks = [(per_mille * count + 999) // 1000 - 1 for _, per_mille in QUANTILES]
+    ranks = [nearest_rank(count, per_mille * 10) for _, per_mille in QUANTILES]
     part = np.partition(v, [*ranks, count - 1])
     for (name, _), rank in zip(QUANTILES, ranks, strict=True):
         out[name] = int(part[rank])
@@ -105,19 +105,25 @@ def summarize(values: Any) -> dict[str, int | None]:
     return out
 
 
-#: Probabilities at which :func:`curve` samples a distribution: dense in the tail, where
-#: latency spans decades, so a report can draw the CDF from a few hundred bytes of JSON.
-CURVE_POINTS: tuple[float, ...] = (
-    *(k / 20 for k in range(1, 20)),
-    0.96,
-    0.97,
-    0.98,
-    0.99,
-    0.995,
-    0.999,
-    0.9995,
-    0.9999,
-    1.0,
+def nearest_rank(count: int, per_10k: int) -> int:
+    """The 0-based index, among ``count`` sorted samples, of the nearest-rank quantile at
+    ``per_10k``/10000 (in integers: a float product such as 0.55 * 100 would round up a rank)."""
+    return max(0, min(count - 1, (per_10k * count + 9999) // 10000 - 1))
+
+
+#: Probabilities, in parts per 10,000, at which :func:`curve` samples a distribution: dense in
+#: the tail, where latency spans decades, so a report can draw the CDF from a few hundred bytes.
+CURVE_POINTS: tuple[int, ...] = (
+    *range(500, 10000, 500),
+    9600,
+    9700,
+    9800,
+    9900,
+    9950,
+    9990,
+    9995,
+    9999,
+    10000,
 )
 
 
@@ -128,7 +134,7 @@ def curve(values: Any) -> list[list[float]]:
     count = len(v)
     if not count:
         return []
-    ranks = sorted({max(0, min(count - 1, int(np.ceil(p * count)) - 1)) for p in CURVE_POINTS})
+    ranks = sorted({nearest_rank(count, p) for p in CURVE_POINTS})
     part = np.partition(v, ranks)
     return [[(r + 1) / count, int(part[r])] for r in ranks]
 
@@ -152,15 +158,16 @@ def compute_metrics(
     c = _Columns(history)
     wakeup, wake_samples = _wakeups(c)
     timeouts, overshoot = _timeouts(c)
+    latencies = {kind: c.dur[mask] for kind, mask in c.kinds.items()}
     return {
         "counts": _counts(c, history.error_names),
         "throughput": _throughput(c, seconds, observer),
-        "latency": {kind: summarize(c.dur[mask]) for kind, mask in c.kinds.items()},
+        "latency": {kind: summarize(samples) for kind, samples in latencies.items()},
         "wakeup": wakeup,
         "timeouts": timeouts,
         "fairness": _fairness(c),
         "curves": {
-            "latency": {kind: curve(c.dur[mask]) for kind, mask in c.kinds.items()},
+            "latency": {kind: curve(samples) for kind, samples in latencies.items()},
             "wakeup": curve(wake_samples),
             "overshoot": curve(overshoot),
         },
