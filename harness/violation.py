@@ -36,7 +36,7 @@ from .contract import MAX_COUNT
 from .history import History, Operation
 from .linearizability import Verdict
 
-__all__ = ["render_png", "render_text"]
+__all__ = ["call_text", "render_png", "render_text", "result_text", "time_unit"]
 
 #: windows of at most this many calls are shown whole in text
 _TEXT_FULL = 20
@@ -94,11 +94,13 @@ class _View:
     culprit_count: int  # the count after the partial linearization
 
 
-def _call_text(op: Operation) -> str:
+def call_text(op: Operation) -> str:
+    """How a call reads on a trace: ``acquire(2)``, ``available()``."""
     return "available()" if op.op == "available" else f"{op.op}({op.n})"
 
 
-def _result_text(op: Operation) -> str:
+def result_text(op: Operation) -> str:
+    """How a call's outcome reads on a trace: ``ok``, ``True``, ``pending``, an error's name."""
     if op.pending:
         return "pending"
     if op.error is not None:
@@ -135,7 +137,7 @@ def _view(history: History, verdict: Verdict) -> _View:
     for i in indices:
         op = history.op_at(i)
         step, count = step_of.get(i, (None, None))
-        calls.append(_Call(op, _call_text(op), _result_text(op), step, count))
+        calls.append(_Call(op, call_text(op), result_text(op), step, count))
     by_index = {c.index: c for c in calls}
     steps = [by_index[i] for i in verdict.order[first:]]
     culprit_call = None
@@ -143,7 +145,7 @@ def _view(history: History, verdict: Verdict) -> _View:
         culprit_call = by_index.get(culprit)
         if culprit_call is None:
             op = history.op_at(culprit)
-            culprit_call = _Call(op, _call_text(op), _result_text(op), None, None)
+            culprit_call = _Call(op, call_text(op), result_text(op), None, None)
             calls.append(culprit_call)
     last = steps[-1].count if steps and steps[-1].count is not None else start_count
     times = [c.invoke for c in calls] + [c.op.ret for c in calls if c.op.ret is not None]
@@ -182,7 +184,7 @@ def _why(call: _Call, count: int) -> str:
     return f"cannot take effect at count {count} (needs count >= {op.n})"
 
 
-def _unit(span: float) -> tuple[str, float]:
+def time_unit(span: float) -> tuple[str, float]:
     """(unit, ns per unit) for times up to ``span`` ns."""
     if span < 10_000:
         return "ns", 1.0
@@ -234,7 +236,7 @@ class _Clock:
     decimals (up to 3) as show every time of the window exactly."""
 
     def __init__(self, view: _View) -> None:
-        self.unit, self.scale = _unit(view.t_end - view.t0)
+        self.unit, self.scale = time_unit(view.t_end - view.t0)
         rel = {c.invoke - view.t0 for c in view.calls}
         rel |= {c.op.ret - view.t0 for c in view.calls if c.op.ret is not None}
         self.decimals = 0
@@ -471,7 +473,7 @@ def render_png(
     pad = 0.03 * span
     lanes = sorted({c.thread for c in drawn})
     lane_of = {t: k for k, t in enumerate(lanes)}
-    unit, scale = _unit(right + pad - view.t0)
+    unit, scale = time_unit(right + pad - view.t0)
     culprit = view.culprit.index if view.culprit else None
     colors = [_RED if c.index == culprit else _BLUE if c.step else _GREY for c in drawn]
 

@@ -3,7 +3,7 @@ value reads the same in a table and on a picture."""
 
 from __future__ import annotations
 
-from ..stress.metrics import _ns  # the stress tables' choice of unit, reused as it is
+from ..stress.metrics import format_ns  # the stress tables' choice of unit, reused as it is
 
 #: Titles of the stress metrics' latency kinds (harness/stress/metrics.py defines the kinds).
 KIND_TITLES = {
@@ -36,7 +36,7 @@ def percent(fraction: float | None) -> str:
 
 def duration_ns(value: float | None) -> str:
     """Nanoseconds with a unit chosen for them: 850 ns, 12.3 us, 4.10 ms, 1.20 s."""
-    return ABSENT if value is None else _ns(value)
+    return ABSENT if value is None else format_ns(value)
 
 
 def seconds(value: float | None) -> str:

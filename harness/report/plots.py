@@ -27,7 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ..history import History
-from ..violation import _call_text, _result_text, _unit  # one wording of calls, one time unit
+from ..violation import call_text, result_text, time_unit  # one wording of calls, one time unit
 from .figures import Failure, latency_kinds
 from .fmt import kind_title, percent
 
@@ -381,7 +381,7 @@ def _timeline(history: History, failure: Failure, path: Path) -> None:
     pending = any(op.ret is None for op in ops)
     span = max(last - t0, 1)
     right = last + (0.15 * span if pending else 0)
-    unit, scale = _unit(right - t0)
+    unit, scale = time_unit(right - t0)
     lanes = sorted({op.thread for op in ops})
     lane = {t: k for k, t in enumerate(lanes)}
     fig = _figure(11, 1.9 + 0.75 * len(lanes))
@@ -405,7 +405,7 @@ def _timeline(history: History, failure: Failure, path: Path) -> None:
         ax.text(
             start,
             y - 0.18 - 0.2 * (level % 2),  # alternate rows so neighbours do not overlap
-            f"{_call_text(op)} → {_result_text(op)}",
+            f"{call_text(op)} → {result_text(op)}",
             fontsize=8,
             va="bottom",
             color=_FAIL_RED if op.ret is None else "#222222",

@@ -399,7 +399,7 @@ _LABEL_WIDTH = 20
 _LIST_THREADS = 8
 
 
-def _ns(value: float | None) -> str:
+def format_ns(value: float | None) -> str:
     """A duration with a unit chosen for it: 850 ns, 12.3 us, 4.10 ms, 1.20 s."""
     if value is None:
         return "-"
@@ -415,7 +415,7 @@ def _ns(value: float | None) -> str:
 
 def _row(label: str, summary: dict[str, int | None]) -> str:
     """One aligned line of a percentile table."""
-    cells = [_ns(summary[name]) for name, _ in QUANTILES] + [_ns(summary["max"])]
+    cells = [format_ns(summary[name]) for name, _ in QUANTILES] + [format_ns(summary["max"])]
     return f"  {label:<{_LABEL_WIDTH}}{summary['count']:>10,}" + "".join(f"{x:>10}" for x in cells)
 
 
@@ -460,7 +460,7 @@ def format_metrics(m: dict[str, Any]) -> str:
     lines += [_row(_LABELS[k], s) for k, s in m["latency"].items() if s["count"]]
     lines.append(_row("wake-up", wake["latency_ns"]))
     lines.append(_row("timeout overshoot", tmo["overshoot_ns"]))
-    limits = ", ".join(f"{k} {_ns(v)}" for k, v in wake["thresholds_ns"].items())
+    limits = ", ".join(f"{k} {format_ns(v)}" for k, v in wake["thresholds_ns"].items())
     lines.append(
         f"wake-up      {wake['blocked']:,} blocked ({wake['without_release']:,} with no release "
         f"in their wait); blocked means longer than: {limits}"
@@ -472,7 +472,7 @@ def format_metrics(m: dict[str, Any]) -> str:
     )
     jain = fair["jain_index"]
     longest = fair["longest_wait"]
-    wait = f"{_ns(longest['ns'])} (thread {longest['thread']})" if longest else "-"
+    wait = f"{format_ns(longest['ns'])} (thread {longest['thread']})" if longest else "-"
     lines.append(
         f"fairness     Jain {'-' if jain is None else f'{jain:.3f}'}; longest wait {wait}; "
         f"acquisitions {_per_thread(fair['acquisitions'], ',')}"
