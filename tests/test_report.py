@@ -373,6 +373,43 @@ def test_malformed_sections_lose_cells_not_the_report(
     assert paths["html"].stat().st_size > 0
 
 
+def test_hand_edited_entries_of_the_wrong_type_read_as_absent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A list or a string where a results file holds something else (a hand edit): the entry
+    reads as absent, through the same path as ``semharness report``, never a traceback."""
+    bad = json.loads(FIXTURE.read_text())
+    for rows in bad["peer"]["results"].values():
+        for r in rows:
+            r["messages"] = 5
+    for entry in bad["model"].values():
+        if "outcomes" in entry:
+            for o in entry["outcomes"]:
+                if isinstance(o.get("failure"), dict):
+                    o["failure"]["check"] = 5
+    bad["model"]["futex64"]["outcomes"] = 5
+    bad["model"]["buggy-notify-one"]["skipped"] = 5
+    for e in bad["stress"]:
+        e["reasons"] = 5
+    for r in bad["selftest"]["rows"]:
+        r["check"] = r["scenario"] = 5
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(bad))
+    out, junit = tmp_path / "out", tmp_path / "junit.xml"
+    args = argparse.Namespace(results=[str(path)], out=str(out), junit=str(junit))
+    assert cmd_report(args) == 0
+    capsys.readouterr()
+    figures = json.loads((out / "figures.json").read_text())
+    cells = {r["impl"]: r["cells"] for r in figures["summary"]["rows"]}
+    assert cells["futex64"]["model"]["status"] == "skip"  # no outcomes: nothing ran
+    assert cells["buggy-notify-one"]["model"]["status"] == "FAIL"
+    assert all(r["check"] is None and r["scenario"] is None for r in figures["selftest"])
+    failed = [f for f in figures["failures"] if f["check"] in ("peer", "battery", "stress")]
+    assert failed and all(f["message"] == "failed" for f in failed)
+    assert (out / "report.md").is_file() and (out / "report.html").is_file()
+    assert ET.parse(junit).getroot().get("tests")
+
+
 def test_minimal_results_file(tmp_path: Path) -> None:
     paths = write_report([{"format": "semharness-results", "version": 1}], tmp_path / "min")
     assert {"markdown", "html", "figures"} <= set(paths)

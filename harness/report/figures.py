@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .fmt import plural, seconds
-from .results import Run, dig, is_battery, number, safe_name
+from .results import Run, dig, dig_list, dig_str, is_battery, number, safe_name
 
 #: Figures format, for readers of ``figures.json``.
 FIGURES_FORMAT = "semharness-report-figures"
@@ -130,7 +130,7 @@ def _peer_failures(run: Run) -> Iterator[tuple[Failure, str]]:
                 continue
             scenario = r["scenario"]
             check = "battery" if is_battery(scenario) else "peer"
-            messages = [str(m) for m in r.get("messages") or []] or ["failed"]
+            messages = [str(m) for m in dig_list(r, "messages")] or ["failed"]
             title = "bad-input battery" if check == "battery" else "peer suite"
             text = _header(run, [(title, scenario), ("implementation", impl)])
             text += "\n" + "\n".join(messages) + "\n"
@@ -141,7 +141,7 @@ def _peer_failures(run: Run) -> Iterator[tuple[Failure, str]]:
 def _model_failures(run: Run) -> Iterator[tuple[Failure, str]]:
     """Model checking's failures (minimised trace, failing run's calls), with their stems."""
     for impl, entry in run.model().items():
-        for o in entry.get("outcomes") or []:
+        for o in dig_list(entry, "outcomes"):
             if not isinstance(o, dict) or o.get("status") != "fail":
                 continue
             scenario = str(o.get("scenario", "?"))
@@ -174,7 +174,7 @@ def _stress_failures(run: Run) -> Iterator[tuple[Failure, str]]:
         if e.get("status") != "fail":
             continue
         impl, threads = e["impl"], e["threads"]
-        reasons = [str(r) for r in e.get("reasons") or []] or ["failed"]
+        reasons = [str(r) for r in dig_list(e, "reasons")] or ["failed"]
         history = e.get("history_file")
         text = _header(run, [("stress", plural(threads, "thread")), ("implementation", impl)])
         text += "\n" + "\n".join(reasons) + "\n"
@@ -298,8 +298,8 @@ def _model_cell(entry: dict[str, Any]) -> tuple[str, str]:
     """One implementation's model checking: skipped whole, or its scenarios' worst outcome."""
     if isinstance(entry.get("skipped"), str):
         return "skip", entry["skipped"]
-    outcomes = [o for o in entry.get("outcomes") or [] if isinstance(o, dict)]
-    skipped = entry.get("skipped") if isinstance(entry.get("skipped"), list) else []
+    outcomes = [o for o in dig_list(entry, "outcomes") if isinstance(o, dict)]
+    skipped = dig_list(entry, "skipped")
     counts = Counter(_STATUS.get(str(o.get("status")), "unknown") for o in outcomes)
     counts["skip"] += len(skipped)
     text = _counts_text(
@@ -390,8 +390,8 @@ def selftest_rows(runs: list[Run]) -> list[dict[str, Any]]:
                     "ok": selftest_ok(r),
                     "outcome": selftest_outcome(r),
                     "result": selftest_text(r),
-                    "check": r.get("check"),
-                    "scenario": r.get("scenario"),
+                    "check": dig_str(r, "check"),
+                    "scenario": dig_str(r, "scenario"),
                     "first_failure_s": number(r.get("first_failure_s")),
                     "trace_steps": number(r.get("trace_steps")),
                     "seconds": number(r.get("seconds")),
@@ -574,7 +574,7 @@ def _progress(
             found.append(
                 {
                     "scenario": scenario,
-                    "check": f.get("check"),
+                    "check": dig_str(f, "check"),
                     "message": f.get("message"),
                     "found_after_s": number(f.get("found_after_s")),
                     "found_after_job_s": number(f.get("found_after_job_s")),
@@ -605,8 +605,8 @@ def model_figures(runs: list[Run], failures: list[Failure]) -> list[dict[str, An
         if isinstance(entry.get("skipped"), str):
             out.append({**row, "skipped": entry["skipped"]})
             continue
-        outcomes = [o for o in entry.get("outcomes") or [] if isinstance(o, dict)]
-        listed = entry.get("skipped") if isinstance(entry.get("skipped"), list) else []
+        outcomes = [o for o in dig_list(entry, "outcomes") if isinstance(o, dict)]
+        listed = dig_list(entry, "skipped")
         counts = Counter(str(o.get("status")) for o in outcomes)
         traces = {
             f.name: f.file

@@ -18,7 +18,7 @@ from typing import Any
 
 from .figures import Failure, selftest_ok, selftest_text
 from .fmt import plural
-from .results import Run, number
+from .results import Run, dig_list, number
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -106,7 +106,7 @@ def junit_tree(runs: list[Run], failures: list[Failure]) -> ET.ElementTree:
             for impl, rows in peer.items():
                 for r in rows:
                     status = r.get("status")
-                    why = "; ".join(str(m) for m in r.get("messages") or [])
+                    why = "; ".join(str(m) for m in dig_list(r, "messages"))
                     s.case(
                         impl,
                         r["scenario"],
@@ -122,7 +122,7 @@ def junit_tree(runs: list[Run], failures: list[Failure]) -> ET.ElementTree:
                 if isinstance(entry.get("skipped"), str):
                     s.case(impl, "model checking", skipped=entry["skipped"])
                     continue
-                for o in entry.get("outcomes") or []:
+                for o in dig_list(entry, "outcomes"):
                     if not isinstance(o, dict):
                         continue
                     name, status = str(o.get("scenario")), o.get("status")
@@ -133,7 +133,7 @@ def junit_tree(runs: list[Run], failures: list[Failure]) -> ET.ElementTree:
                         failure=failure("model", impl, name) if status == "fail" else None,
                         skipped=None if status in ("pass", "fail") else f"{status}",
                     )
-                for skip in entry.get("skipped") or []:
+                for skip in dig_list(entry, "skipped"):
                     if isinstance(skip, dict):
                         s.case(impl, str(skip.get("scenario")), skipped=str(skip.get("reason")))
             suites.append(s)
@@ -142,7 +142,7 @@ def junit_tree(runs: list[Run], failures: list[Failure]) -> ET.ElementTree:
             s = suite("stress")
             for e in stress:
                 name, status = plural(e["threads"], "thread"), e.get("status")
-                reasons = "; ".join(str(x) for x in e.get("reasons") or [])
+                reasons = "; ".join(str(x) for x in dig_list(e, "reasons"))
                 s.case(
                     e["impl"],
                     name,

@@ -5,8 +5,9 @@ partial: a run interrupted after the peer suite has no model, stress or selftest
 file written by another version or edited by hand may lack any key.  :func:`load_results`
 therefore checks only what the report cannot do without -- one JSON object of the right format
 and version, with each section present of the right container type -- and everything else reads
-the data through :func:`dig` and :class:`Run`, which turn a missing or mistyped entry into
-"absent" instead of an exception.  A report of what is there beats a traceback.
+the data through :func:`dig`, :func:`dig_list`, :func:`dig_str` and :class:`Run`, which turn a
+missing or mistyped entry into "absent" instead of an exception.  A report of what is there
+beats a traceback.
 """
 
 from __future__ import annotations
@@ -93,6 +94,18 @@ def dig(obj: Any, *keys: str | int, default: Any = None) -> Any:
             return default
         obj = obj[key]
     return obj
+
+
+def dig_list(obj: Any, *keys: str | int) -> list[Any]:
+    """``obj[k1][k2]...`` when it is a list, else ``[]`` (missing, null or mistyped)."""
+    value = dig(obj, *keys)
+    return value if isinstance(value, list) else []
+
+
+def dig_str(obj: Any, *keys: str | int) -> str | None:
+    """``obj[k1][k2]...`` when it is a string, else None (missing, null or mistyped)."""
+    value = dig(obj, *keys)
+    return value if isinstance(value, str) else None
 
 
 def number(value: Any) -> float | None:
