@@ -267,6 +267,51 @@ def test_failure_pictures_linearizability_vs_timeline(
     assert not draw_failure(f, tmp_path / "bad.png")  # unreadable calls: no picture, no crash
 
 
+def test_failure_pictures_check_linearizability_once_in_the_judges_reading(
+    results: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model failure as semharness run records it now carries its run's outcome: a
+    linearizability failure is checked once, in the judge's reading of its calls.  Any other
+    failure is not checked at all, with or without the outcome (older results files)."""
+    import semharness.linearizability
+    from semharness.model.executors import executor_factory
+    from semharness.model.programs import default_scenarios
+    from semharness.model.runner import Settings, check_scenario
+    from semharness.model.session import _failure_json
+    from semharness.registry import resolve
+    from semharness.report.figures import collect_failures
+    from semharness.report.plots import draw_failure
+    from semharness.report.results import make_runs
+
+    checked: list[int] = []
+    real = semharness.linearizability.check_history
+
+    def spy(history: Any, *args: Any, **kw: Any) -> Any:
+        checked.append(len(history))
+        return real(history, *args, **kw)
+
+    impl = resolve("buggy-if-not-while")
+    scenario = {s.name: s for s in default_scenarios()}["repro-barging"]
+    found = check_scenario(executor_factory(impl), scenario, Settings(seed=0)).failure
+    assert found is not None and found.check == "linearizability"
+    recorded = _failure_json(found, impl.name, impl, None)
+    monkeypatch.setattr(semharness.linearizability, "check_history", spy)
+    assert recorded["outcome"] == found.record.outcome
+    fresh = copy.deepcopy(results)
+    outcome = {"scenario": scenario.name, "status": "fail", "failure": recorded}
+    fresh["model"] = {impl.name: {"outcomes": [outcome]}}
+    [failure] = [f for f in collect_failures(make_runs([fresh])) if f.check == "model"]
+    assert failure.outcome == found.record.outcome
+    assert draw_failure(failure, tmp_path / "fresh.png")
+    assert len(checked) == 1
+    checked.clear()
+    others = [f for f in collect_failures(make_runs([results])) if f.kind == "lost wake-up"]
+    assert others and all(f.outcome is None for f in others)
+    for f in others:
+        assert draw_failure(f, tmp_path / f"{f.impl}-{f.name}.png")  # the timeline
+    assert checked == []
+
+
 # ---- several runs, partial runs ------------------------------------------------------------------
 
 

@@ -75,6 +75,9 @@ def _failure_json(found: Any, impl_spec: str, impl: Any, replay_path: Path | Non
         "found_after_runs": found.found_after_runs,
         "found_after_s": found.found_after_s,
         "trace_steps": len(found.record.trace),
+        # how the failing run ended (done, deadlock, crash, ...): the judge reads its pending
+        # calls as never taking effect when it ended quiescent (done or deadlock)
+        "outcome": found.record.outcome,
         # the failing run's calls, for pictures: [thread, op code, n, timeout_ns, invoke,
         # return (-1: never), result, error]
         "initial": found.program.initial,

@@ -71,7 +71,10 @@ class Failure:
     """One failure found by a check, with the text of its trace file.
 
     ``file`` is the trace file's path relative to the report folder; ``history`` and
-    ``initial`` are a model failure's calls (the rows of its failing run), for its picture.
+    ``initial`` are a model failure's calls (the rows of its failing run), for its picture;
+    ``checks`` the checks its failing run failed (as recorded; the first is ``kind``) and
+    ``outcome`` how that run ended (done, deadlock, crash, ...; None in results files that
+    predate it), to read the calls as the model checker's judge did.
     """
 
     run: int
@@ -84,6 +87,8 @@ class Failure:
     kind: str = ""  # what found it: "lost wake-up", "linearizability", ...
     history: list[Any] | None = field(default=None, repr=False)
     initial: int = 0
+    checks: list[str] = field(default_factory=list, repr=False)
+    outcome: str | None = None
     picture: str | None = None  # set once drawn
 
     def to_json(self, runs: list[Run]) -> dict[str, Any]:
@@ -165,6 +170,8 @@ def _model_failures(run: Run) -> Iterator[tuple[Failure, str]]:
                 failure.history = found["history"]
                 initial = found.get("initial")
                 failure.initial = initial if isinstance(initial, int) else 0
+                failure.outcome = dig_str(found, "outcome")
+            failure.checks = [c for f in dig_list(found, "failures") if (c := dig_str(f, 0))]
             yield failure, f"{impl}-{scenario}"
 
 

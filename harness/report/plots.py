@@ -432,15 +432,31 @@ def _timeline(history: History, failure: Failure, path: Path) -> None:
     _save(fig, path)
 
 
+#: Outcomes of a model run that ended quiescent: the judge (semharness.model.judge) reads the
+#: calls that never returned as never taking effect.
+_QUIESCENT = ("done", "deadlock")
+
+
+def _readings(failure: Failure, whole: History) -> list[History]:
+    """The failing run's calls as the model checker's judge read them for linearizability:
+    without the calls that never returned when the run ended quiescent, else with every call,
+    pending ones free to take effect or not.  A results file that does not record the run's
+    outcome (older ones) gets both readings, every call first."""
+    from ..model.judge import to_history
+
+    if failure.outcome is not None and failure.outcome not in _QUIESCENT:
+        return [whole]
+    dropped = to_history(failure.history or [], failure.initial, drop_pending=True)
+    return [dropped] if failure.outcome is not None else [whole, dropped]
+
+
 def draw_failure(failure: Failure, path: Path) -> bool:
     """The picture of one model failure that carries its run's calls; False when it has none
     (or they cannot be read).
 
-    Linearizability is judged as the model checker's judge does (:func:`semharness.model.judge.
-    to_history`): first with every call, pending ones free to take effect or not; then with
-    the calls that never returned left out, as the judge reads a run that ended quiescent (such
-    a call took no effect).  A violation under either is drawn as the checker's picture; any
-    other failure as the run's timeline.
+    A linearizability failure (one whose run failed that check) is drawn as the checker's
+    picture of the violation, in the judge's reading of the calls (:func:`_readings`); any
+    other failure, or one whose calls linearize after all, as the run's timeline.
     """
     from ..linearizability import check_history
     from ..model.judge import to_history
@@ -450,7 +466,8 @@ def draw_failure(failure: Failure, path: Path) -> bool:
         return False
     try:
         whole = to_history(failure.history, failure.initial)
-        for history in (whole, to_history(failure.history, failure.initial, drop_pending=True)):
+        judged = "linearizability" in (failure.kind, *failure.checks)
+        for history in _readings(failure, whole) if judged else []:
             verdict = check_history(history)
             if verdict.status == "violation":
                 path.parent.mkdir(parents=True, exist_ok=True)
