@@ -37,12 +37,7 @@ class Status:
     text: str
 
 
-@dataclass(frozen=True)
-class Code:
-    text: str
-
-
-Inline = str | Link | Status | Code
+Inline = str | Link | Status
 Cell = str | list[Inline]
 
 
@@ -472,8 +467,6 @@ def _md_inline(spans: Cell) -> str:
         elif isinstance(s, Status):
             bad = s.text in ("FAIL", "ERROR")
             out.append(f"**{_md_text(s.text)}**" if bad else _md_text(s.text))
-        elif isinstance(s, Code):
-            out.append(f"`` {s.text} ``")
         else:
             out.append(_md_text(s))
     return "".join(out)
@@ -542,8 +535,6 @@ def _html_inline(spans: Cell) -> str:
             out.append(f'<a href="#{trace_anchor(s.target)}">{html.escape(s.text)}</a>')
         elif isinstance(s, Status):
             out.append(f'<span class="st-{html.escape(s.text)}">{html.escape(s.text)}</span>')
-        elif isinstance(s, Code):
-            out.append(f"<code>{html.escape(s.text)}</code>")
         else:
             out.append(html.escape(s))
     return "".join(out)
