@@ -455,6 +455,22 @@ def test_hand_edited_entries_of_the_wrong_type_read_as_absent(
     assert ET.parse(junit).getroot().get("tests")
 
 
+def test_model_failure_found_at_zero_sits_at_its_scenarios_start() -> None:
+    """A failure recorded as found after 0 s and 0 schedules is placed at its scenario's start
+    on the progress curve; one that records neither, at its end."""
+    from semharness.report.figures import model_figures
+    from semharness.report.results import make_runs
+
+    first = {"scenario": "a", "status": "pass", "seconds": 2.0, "runs": 10}
+    at_zero = {"found_after_s": 0.0, "found_after_runs": 0, "check": "linearizability"}
+    second = {"scenario": "b", "status": "fail", "seconds": 3.0, "runs": 5, "failure": at_zero}
+    third = {"scenario": "c", "status": "fail", "seconds": 1.0, "runs": 4, "failure": {}}
+    data = {"format": "semharness-results", "version": 1}
+    data["model"] = {"x": {"outcomes": [first, second, third]}}
+    [row] = model_figures(make_runs([data]), [])
+    assert [f["at"] for f in row["failures"]] == [[2.0, 10.0], [6.0, 19.0]]
+
+
 def test_minimal_results_file(tmp_path: Path) -> None:
     paths = write_report([{"format": "semharness-results", "version": 1}], tmp_path / "min")
     assert {"markdown", "html", "figures"} <= set(paths)

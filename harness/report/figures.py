@@ -576,16 +576,17 @@ def _progress(
         f = o.get("failure")
         if o.get("status") == "fail" and isinstance(f, dict):
             scenario = str(o.get("scenario"))
-            at_s = min(number(f.get("found_after_s")) or took, took)
-            at_runs = min(number(f.get("found_after_runs")) or runs, runs)
+            found_s, found_runs = number(f.get("found_after_s")), number(f.get("found_after_runs"))
+            at_s = took if found_s is None else min(found_s, took)  # unrecorded: at its end
+            at_runs = runs if found_runs is None else min(found_runs, runs)
             found.append(
                 {
                     "scenario": scenario,
                     "check": dig_str(f, "check"),
                     "message": f.get("message"),
-                    "found_after_s": number(f.get("found_after_s")),
+                    "found_after_s": found_s,
                     "found_after_job_s": number(f.get("found_after_job_s")),
-                    "found_after_runs": number(f.get("found_after_runs")),
+                    "found_after_runs": found_runs,
                     "trace_steps": number(f.get("trace_steps")),
                     "at": [base_s + at_s, base_runs + at_runs],
                     "trace": traces.get(scenario),
