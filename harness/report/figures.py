@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..stress.metrics import KINDS, QUANTILES
 from .fmt import plural, seconds
 from .results import Run, dig, dig_list, dig_str, is_battery, number, safe_name
 
@@ -49,18 +50,10 @@ _STATUS = {
 }
 
 
-def percentile_keys() -> tuple[str, ...]:
-    """The percentile names of stress metrics, as harness/stress/metrics.py defines them."""
-    from ..stress.metrics import QUANTILES
-
-    return (*(name for name, _ in QUANTILES), "max")
-
-
-def latency_kinds() -> tuple[str, ...]:
-    """The latency kinds of stress metrics, in their report order."""
-    from ..stress.metrics import KINDS
-
-    return KINDS
+#: The percentile names of stress metrics, as harness/stress/metrics.py defines them.
+PERCENTILE_KEYS: tuple[str, ...] = (*(name for name, _ in QUANTILES), "max")
+#: The latency kinds of stress metrics, in their report order.
+LATENCY_KINDS: tuple[str, ...] = KINDS
 
 
 # ---- failures and their trace files -------------------------------------------------------------
@@ -426,7 +419,7 @@ def _points(value: Any) -> list[list[float]]:
 
 def _summary_numbers(value: Any) -> dict[str, float | None]:
     """count and percentiles of a metrics summary (None where absent)."""
-    return {k: number(dig(value, k)) for k in ("count", *percentile_keys())}
+    return {k: number(dig(value, k)) for k in ("count", *PERCENTILE_KEYS)}
 
 
 def _pick(entries: list[dict[str, Any]], chosen: int | None, has: Any) -> dict[str, Any] | None:
@@ -459,7 +452,7 @@ def stress_figures(runs: list[Run]) -> dict[str, Any]:
 
     throughput, percentiles, wakeup, overshoot, fairness = [], [], [], [], []
     cdf: dict[str, dict[str, Any]] = {}
-    kinds = latency_kinds()
+    kinds = LATENCY_KINDS
     for name, entries in series.items():
         impl, label = impl_of[name]
         base = {"series": name, "impl": impl, "run": label}

@@ -28,7 +28,7 @@ from matplotlib.patches import Patch
 
 from ..history import History
 from ..violation import call_text, result_text, time_unit  # one wording of calls, one time unit
-from .figures import Failure, latency_kinds
+from .figures import LATENCY_KINDS, Failure
 from .fmt import kind_title, percent
 
 #: Relative paths of the plots, by figure name.
@@ -159,7 +159,7 @@ def plot_throughput(stress: dict[str, Any], colors: dict[str, Any], path: Path) 
 def plot_latency_cdf(stress: dict[str, Any], colors: dict[str, Any], path: Path) -> bool:
     """One panel per call kind: the latency CDF of each series at the chosen thread count."""
     cdf = stress["latency_cdf"]
-    known = latency_kinds()
+    known = LATENCY_KINDS
     present = {k for s in cdf.values() for k in s["kinds"]}
     kinds = [k for k in known if k in present] + sorted(present - set(known))
     if not kinds:

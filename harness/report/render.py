@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .figures import CHECKS, Failure, found_after
+from .figures import CHECKS, PERCENTILE_KEYS, Failure, found_after
 from .fmt import ABSENT, count, duration_ns, kind_title, percent, rate, ratio, seconds
 
 # ---- blocks --------------------------------------------------------------------------------------
@@ -250,7 +250,7 @@ def _stress_section(figures: dict[str, Any], plots: dict[str, str]) -> list[Bloc
         )
     )
     shown = {name: s["threads"] for name, s in stress["latency_cdf"].items()}
-    pct = ["p50", "p90", "p99", "p99.9", "max"]
+    pct = list(PERCENTILE_KEYS)
     latency = [
         r for r in stress["latency_percentiles"] if shown.get(r["series"], chosen) == r["threads"]
     ]
@@ -269,7 +269,7 @@ def _stress_section(figures: dict[str, Any], plots: dict[str, str]) -> list[Bloc
                     ]
                     for r in latency
                 ],
-                frozenset({1, 3, 4, 5, 6, 7, 8}),
+                frozenset({1, 3, *range(4, 4 + len(pct))}),
             )
         )
     wake = [r for r in stress["wakeup"] if r["blocked"] or r["count"]]
