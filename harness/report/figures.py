@@ -499,9 +499,10 @@ def stress_figures(runs: list[Run]) -> dict[str, Any]:
             got = {k: _points(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
             return {k: v for k, v in got.items() if v}
 
-        at = _pick(entries, chosen, curves_of)
+        curves = {id(e): curves_of(e) for e in entries}  # once per entry: the points are many
+        at = _pick(entries, chosen, lambda e, curves=curves: curves[id(e)])
         if at is not None:
-            cdf[name] = {"threads": at["threads"], "kinds": curves_of(at)}
+            cdf[name] = {"threads": at["threads"], "kinds": curves[id(at)]}
 
         def has_acquisitions(e: dict[str, Any]) -> bool:
             return isinstance(dig(e, "metrics", "fairness", "acquisitions"), dict)
