@@ -312,6 +312,30 @@ def test_failure_pictures_check_linearizability_once_in_the_judges_reading(
     assert checked == []
 
 
+def test_fairness_bars_are_labelled_with_the_thread_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threads that only release are not in the acquisitions: the bars carry the threads'
+    own numbers, not their positions, and one thread's bars share a slot across series."""
+    from semharness.report import plots
+
+    drawn: list[Any] = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.append(fig))
+    row = {"threads": 4, "jain_index": None, "series": "a"}
+    stress = {
+        "chosen_threads": 4,
+        "fairness": [
+            {**row, "acquisitions": {"1": 5, "2": 5, "3": 5}},
+            {**row, "series": "b", "acquisitions": {"2": 5, "10": 5}},
+        ],
+    }
+    assert plots.plot_fairness(stress, {"a": "red", "b": "blue"}, tmp_path / "f.png")
+    [ax] = drawn[0].axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["t1", "t2", "t3", "t10"]
+    slots = sorted(round(p.get_x() + p.get_width() / 2) for p in ax.patches)
+    assert slots == [0, 1, 1, 2, 3]
+
+
 # ---- several runs, partial runs ------------------------------------------------------------------
 
 

@@ -293,14 +293,17 @@ def plot_fairness(stress: dict[str, Any], colors: dict[str, Any], path: Path) ->
     if not rows:
         return False
     chosen = stress["chosen_threads"]
-    most = max(len(r["acquisitions"]) for r in rows)
-    fig = _figure(max(7.0, min(18.0, 2.5 + 0.35 * most * len(rows))), 5)
+    # every thread that asked for tokens in any series, by number: threads that only release
+    # are not listed, so the keys need not be 0..n-1
+    keys = sorted({t for r in rows for t in r["acquisitions"]}, key=lambda t: (len(t), t))
+    slot = {t: i for i, t in enumerate(keys)}
+    fig = _figure(max(7.0, min(18.0, 2.5 + 0.35 * len(keys) * len(rows))), 5)
     ax = fig.subplots()
     width = 0.8 / len(rows)
     for k, r in enumerate(rows):
         total = sum(r["acquisitions"].values())
         threads = sorted(r["acquisitions"], key=lambda t: (len(t), t))
-        xs = [i + (k - (len(rows) - 1) / 2) * width for i in range(len(threads))]
+        xs = [slot[t] + (k - (len(rows) - 1) / 2) * width for t in threads]
         jain = "n/a" if r["jain_index"] is None else f"{r['jain_index']:.4f}"
         label = f"{r['series']} (Jain {jain}"
         label += ")" if chosen else f", {r['threads']} threads)"
@@ -315,7 +318,7 @@ def plot_fairness(stress: dict[str, Any], colors: dict[str, Any], path: Path) ->
         ax.axhline(
             100 / k, color="#555555", linestyle="--", linewidth=1, label=f"equal share of {k}"
         )
-    ax.set_xticks(range(most), [f"t{i}" for i in range(most)])
+    ax.set_xticks(range(len(keys)), [f"t{t}" for t in keys])
     ax.set_xlabel("thread")
     ax.set_ylabel("share of the successful acquisitions (%)")
     ax.set_title(f"Stress: acquisitions per thread, {_at_threads(chosen, 'each implementation')}")
