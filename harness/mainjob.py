@@ -206,9 +206,9 @@ def run_peer(impls: list[Named], plan: Plan, note: Callable[[str], None]) -> dic
             while queue and len(live) < plan.peer_processes:
                 spec, impl = queue.pop(0)
                 ours, theirs = ctx.Pipe(duplex=False)
-                proc = ctx.Process(
-                    target=_peer_worker, args=(spec, plan.quick, theirs), daemon=True
-                )
+                # not daemonic, so an implementation may start processes of its own; every
+                # child is stopped in the `finally` below
+                proc = ctx.Process(target=_peer_worker, args=(spec, plan.quick, theirs))
                 proc.start()
                 theirs.close()
                 live.append(_PeerChild(impl.name, proc, ours))
